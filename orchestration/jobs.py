@@ -1,0 +1,31 @@
+"""Jobs: the daily pipeline over partitions, and the dimension snapshots."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+from dagster import PartitionsDefinition
+
+from promo import contract
+
+DIMENSION_KEYS = [["lake", name] for name in contract.DIMENSIONS]
+DAILY_JOB = "promo_daily"
+DIMENSIONS_JOB = "promo_dimensions"
+
+
+def daily_job(partitions: PartitionsDefinition):
+    """Every partitioned asset for a day or a range of days, in one run."""
+    return define_asset_job(
+        DAILY_JOB,
+        selection=AssetSelection.all() - AssetSelection.assets(*DIMENSION_KEYS),
+        partitions_def=partitions,
+        description="Ingest the landing zone for the selected account-timezone days "
+        "(and everything downstream that exists), as one run over the whole range.",
+    )
+
+
+def dimensions_job():
+    return define_asset_job(
+        DIMENSIONS_JOB,
+        selection=AssetSelection.assets(*DIMENSION_KEYS),
+        description="Load the newest snapshot of every dimension (campaigns, wallets, ...).",
+    )

@@ -1,0 +1,117 @@
+"""The landing sensor: new or late files in the landing zone -> runs for the affected days.
+
+The cursor maps every `<stream>/date=YYYY-MM-DD` folder (and every dimension) to a
+fingerprint of its file names and versions (mtime+size locally, ETag on S3). A folder
+whose fingerprint changed asks for the local days it overlaps; a day whose partition does
+not exist yet (today) keeps its folder out of the cursor, so it is asked for once the day
+has ended.
+"""
+
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from dagster import (
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+from dagster import PartitionsDefinition
+
+from orchestration.jobs import DAILY_JOB, DIMENSIONS_JOB
+from promo import contract
+from promo.timeutil import local_days_for_utc_folder
+from resources import StorageResource
+from resources.storage import StoredObject
+
+
+def fingerprint(objects: list[StoredObject]) -> str:
+    text = "\n".join(f"{o.key}\t{o.version}" for o in sorted(objects, key=lambda o: o.key))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def landing_fingerprints(objects: list[StoredObject]) -> dict[str, str]:
+    """Fingerprint per event folder ('wallet_transactions/2026-11-20') and per dimension."""
+    groups: dict[str, list[StoredObject]] = defaultdict(list)
+    for o in objects:
+        parts = o.key.split("/")
+        if (
+            len(parts) == 4
+            and parts[0] == "events"
+            and parts[1] in contract.STREAMS
+            and parts[2].startswith("date=")
+        ):
+            groups[f"{parts[1]}/{parts[2][5:]}"].append(o)
+        elif parts[0] == "dimensions":
+            groups["dimensions"].append(o)
+    return {k: fingerprint(v) for k, v in groups.items()}
+
+
+def plan_requests(
+    previous: dict[str, str],
+    current: dict[str, str],
+    tz: ZoneInfo,
+    existing_days: set[str],
+) -> tuple[dict[str, list[str]], bool, dict[str, str]]:
+    """Which days to run (day -> changed folders), whether dimensions changed, and the
+    new cursor. Pure, so it is unit-tested without Dagster."""
+    days: dict[str, list[str]] = defaultdict(list)
+    cursor = dict(previous)
+    dims_changed = current.get("dimensions") != previous.get("dimensions") and "dimensions" in current
+    if dims_changed:
+        cursor["dimensions"] = current["dimensions"]
+    for key, fp in sorted(current.items()):
+        if key == "dimensions" or previous.get(key) == fp:
+            continue
+        stream, day_text = key.split("/")
+        try:
+            folder = date.fromisoformat(day_text)
+        except ValueError:
+            continue  # a folder name outside the contract: ignored (listed in run metadata)
+        local_days = [d.isoformat() for d in local_days_for_utc_folder(folder, tz)]
+        if any(d not in existing_days for d in local_days):
+            continue  # its day has not ended yet: keep it out of the cursor, ask later
+        for d in local_days:
+            days[d].append(key)
+        cursor[key] = fp
+    return dict(days), dims_changed, cursor
+
+
+def build_landing_sensor(partitions: PartitionsDefinition, timezone: str, jobs: list):
+    @sensor(
+        name="landing_sensor",
+        jobs=jobs,
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Asks for the days whose landing folders gained or changed files "
+        "(late files included), and reloads dimensions when a snapshot changes.",
+    )
+    def landing_sensor(context: SensorEvaluationContext, landing: StorageResource):
+        store = landing.storage()
+        current = landing_fingerprints(store.list("events/") + store.list("dimensions/"))
+        previous = json.loads(context.cursor) if context.cursor else {}
+        existing = set(partitions.get_partition_keys(dynamic_partitions_store=None))
+        days, dims_changed, cursor = plan_requests(previous, current, ZoneInfo(timezone), existing)
+        if dims_changed:
+            yield RunRequest(run_key=f"dimensions:{current['dimensions']}", job_name=DIMENSIONS_JOB)
+        for day, folders in sorted(days.items()):
+            run_key = f"{day}:" + fingerprint_text(folders, current)
+            yield RunRequest(
+                run_key=run_key, partition_key=day, job_name=DAILY_JOB, tags={"promo/trigger": "landing"}
+            )
+        if not days and not dims_changed:
+            yield SkipReason("no new or changed landing files")
+        context.update_cursor(json.dumps(cursor, sort_keys=True))
+
+    return landing_sensor
+
+
+def fingerprint_text(folders: list[str], current: dict[str, str]) -> str:
+    return hashlib.sha256(
+        "|".join(f"{f}={current[f]}" for f in sorted(folders)).encode()
+    ).hexdigest()[:16]

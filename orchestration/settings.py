@@ -1,0 +1,103 @@
+"""The one place that reads the environment.
+
+Every setting has the `PROMO_` prefix and is documented in README.md and `.env.example`.
+`Settings.from_env()` is called where a process starts (the code location, the CLI, a
+test fixture); everything else receives a `Settings` object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pipeline cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing_uri: str
+    lake_dir: Path
+    warehouse_path: Path
+    marts_uri: str
+    downloads_dir: Path
+    account_timezone: str
+    s3_endpoint_url: str | None
+    partition_start: date
+    dagster_home: Path
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.account_timezone)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value not in (None, "") else None
+
+        home = Path(get("PROMO_HOME") or REPO_ROOT / ".promo").expanduser().resolve()
+        lake = get("PROMO_LAKE_URI") or str(home / "lake")
+        if lake.startswith("s3://"):
+            # dbt reads the lake with DuckDB, and DuckDB's S3 support (httpfs) is a
+            # download at run time that offline machines cannot make.
+            raise SettingsError(
+                "PROMO_LAKE_URI must be a local folder (dbt reads the lake with DuckDB, "
+                f"whose S3 extension is not available offline); got {lake!r}"
+            )
+        timezone = get("PROMO_ACCOUNT_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"PROMO_ACCOUNT_TIMEZONE={timezone!r} is not an IANA time zone name "
+                "(for example Europe/Berlin or Asia/Kolkata)"
+            ) from exc
+        start_text = get("PROMO_PARTITION_START") or "2025-01-01"
+        try:
+            start = date.fromisoformat(start_text)
+        except ValueError as exc:
+            raise SettingsError(
+                f"PROMO_PARTITION_START={start_text!r} is not a date (YYYY-MM-DD)"
+            ) from exc
+        return cls(
+            home=home,
+            landing_uri=_uri(get("PROMO_LANDING_URI") or str(home / "landing")),
+            lake_dir=Path(lake).expanduser().resolve(),
+            warehouse_path=Path(get("PROMO_WAREHOUSE_PATH") or home / "warehouse.duckdb")
+            .expanduser()
+            .resolve(),
+            marts_uri=_uri(get("PROMO_MARTS_URI") or str(home / "marts")),
+            downloads_dir=Path(get("PROMO_DOWNLOADS_DIR") or home / "downloads")
+            .expanduser()
+            .resolve(),
+            account_timezone=timezone,
+            s3_endpoint_url=get("PROMO_S3_ENDPOINT_URL"),
+            partition_start=start,
+            dagster_home=Path(get("DAGSTER_HOME") or home / "dagster_home").expanduser().resolve(),
+        )
+
+    def describe(self) -> dict[str, str]:
+        """Settings as text, for logs and `promo-reports settings`. Holds no secrets."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+
+
+def _uri(value: str) -> str:
+    """A folder becomes an absolute path; an s3:// URI is kept as given."""
+    if value.startswith("s3://"):
+        if len(value) <= len("s3://") or value[len("s3://") :].startswith("/"):
+            raise SettingsError(f"{value!r} is not an s3://bucket/prefix URI")
+        return value.rstrip("/")
+    if "://" in value:
+        raise SettingsError(f"{value!r}: only local folders and s3:// URIs are supported")
+    return str(Path(value).expanduser().resolve())

@@ -1,0 +1,243 @@
+"""One storage interface, two implementations: a local folder and an S3 prefix.
+
+Assets, sensors and the CLI only see `Storage`; which one they get depends on the URI
+(`/some/folder` or `s3://bucket/prefix`), so nothing downstream branches on the
+environment. Every write is atomic: the final name appears only when the content is
+complete. Local files are written beside their target and renamed; S3 objects are uploaded
+to a temporary key (multipart above 64 MB) and copied to the final key.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from dagster_aws.s3 import S3Resource
+
+# Temporary objects and files start with this; listings skip them.
+TMP_PREFIX = ".tmp-"
+
+
+class StorageError(RuntimeError):
+    """A storage operation failed; the message names the location, never a credential."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str  # relative to the storage root, '/'-separated
+    size: int
+    version: str  # changes when the content changes: mtime+size locally, ETag on S3
+
+
+def clean_key(key: str) -> str:
+    """Refuse keys that could escape the storage root."""
+    parts = PurePosixPath(key).parts
+    if not key or key.startswith("/") or any(p in ("..", ".") for p in parts) or "\\" in key:
+        raise StorageError(f"refused storage key {key!r}: it must be a relative path")
+    if any(ord(c) < 32 for c in key):
+        raise StorageError(f"refused storage key {key!r}: it contains control characters")
+    return "/".join(parts)
+
+
+class Storage(ABC):
+    uri: str
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> list[StoredObject]:
+        """Every object under `prefix`, recursively, sorted by key; temporaries skipped."""
+
+    @abstractmethod
+    @contextmanager
+    def open(self, key: str) -> Iterator[IO[bytes]]:
+        """A binary stream of the object's content."""
+
+    @abstractmethod
+    def put_file(self, local_path: Path, key: str) -> str:
+        """Atomically publish a local file at `key`; returns the object's URI."""
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix`; returns how many were deleted."""
+
+    def put_bytes(self, data: bytes, key: str) -> str:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "payload"
+            path.write_bytes(data)
+            return self.put_file(path, key)
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.open(key) as stream:
+            return stream.read()
+
+    def exists(self, key: str) -> bool:
+        return any(o.key == clean_key(key) for o in self.list(key))
+
+    def uri_of(self, key: str) -> str:
+        return f"{self.uri.rstrip('/')}/{clean_key(key)}"
+
+
+class LocalStorage(Storage):
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / clean_key(key)).resolve()
+        if path != self.root and self.root not in path.parents:
+            raise StorageError(f"refused storage key {key!r}: it leaves {self.root}")
+        return path
+
+    def list(self, prefix: str = "") -> list[StoredObject]:
+        base = self._path(prefix) if prefix else self.root
+        if base.is_file():
+            candidates = [base]
+        elif base.is_dir():
+            candidates = [p for p in base.rglob("*") if p.is_file()]
+        else:
+            # A prefix may also be the start of a file name.
+            parent = base.parent
+            candidates = (
+                [p for p in parent.rglob("*") if p.is_file() and str(p).startswith(str(base))]
+                if parent.is_dir()
+                else []
+            )
+        out = []
+        for p in candidates:
+            rel = p.relative_to(self.root).as_posix()
+            if any(part.startswith(TMP_PREFIX) for part in rel.split("/")):
+                continue
+            st = p.stat()
+            out.append(StoredObject(rel, st.st_size, f"{st.st_mtime_ns}-{st.st_size}"))
+        return sorted(out, key=lambda o: o.key)
+
+    @contextmanager
+    def open(self, key: str) -> Iterator[IO[bytes]]:
+        try:
+            stream = self._path(key).open("rb")
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.uri_of(key)}: {exc.strerror}") from exc
+        with stream:
+            yield stream
+
+    def put_file(self, local_path: Path, key: str) -> str:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}-{target.name}"
+        try:
+            shutil.copyfile(local_path, tmp)
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return str(target)
+
+    def delete_prefix(self, prefix: str) -> int:
+        objects = self.list(prefix)
+        for obj in objects:
+            self._path(obj.key).unlink(missing_ok=True)
+        return len(objects)
+
+
+class S3Storage(Storage):
+    # Multipart above this size; parts of this size. Parts must be >= 5 MB on S3.
+    MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+    def __init__(self, uri: str, s3: S3Resource):
+        without_scheme = uri[len("s3://") :]
+        self.bucket, _, prefix = without_scheme.partition("/")
+        self.prefix = prefix.strip("/")
+        self.uri = f"s3://{self.bucket}" + (f"/{self.prefix}" if self.prefix else "")
+        self._s3 = s3
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._s3.get_client()
+        return self._client
+
+    def _key(self, key: str) -> str:
+        key = clean_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _rel(self, full_key: str) -> str:
+        return full_key[len(self.prefix) + 1 :] if self.prefix else full_key
+
+    def list(self, prefix: str = "") -> list[StoredObject]:
+        full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
+        out = []
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                for item in page.get("Contents", []):
+                    rel = self._rel(item["Key"])
+                    if any(part.startswith(TMP_PREFIX) for part in rel.split("/")):
+                        continue
+                    out.append(StoredObject(rel, item["Size"], item["ETag"].strip('"')))
+        except Exception as exc:  # botocore raises many kinds; all mean "cannot list"
+            raise StorageError(f"cannot list {self.uri}/{prefix}: {_reason(exc)}") from exc
+        return sorted(out, key=lambda o: o.key)
+
+    @contextmanager
+    def open(self, key: str) -> Iterator[IO[bytes]]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except Exception as exc:
+            raise StorageError(f"cannot read {self.uri_of(key)}: {_reason(exc)}") from exc
+        try:
+            yield body
+        finally:
+            body.close()
+
+    def put_file(self, local_path: Path, key: str) -> str:
+        from boto3.s3.transfer import TransferConfig
+
+        final = self._key(key)
+        parent, _, name = final.rpartition("/")
+        tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}-{name}" if parent else f"{TMP_PREFIX}{name}"
+        config = TransferConfig(
+            multipart_threshold=self.MULTIPART_THRESHOLD, multipart_chunksize=self.MULTIPART_THRESHOLD
+        )
+        try:
+            self.client.upload_file(str(local_path), self.bucket, tmp, Config=config)
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": tmp}, self.bucket, final, Config=config
+            )
+        except Exception as exc:
+            raise StorageError(f"cannot write {self.uri_of(key)}: {_reason(exc)}") from exc
+        finally:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=tmp)
+            except Exception:
+                pass  # the server may be gone; a leftover temporary is skipped by listings
+        return f"s3://{self.bucket}/{final}"
+
+    def delete_prefix(self, prefix: str) -> int:
+        objects = self.list(prefix)
+        for obj in objects:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=self._key(obj.key))
+            except Exception as exc:
+                raise StorageError(f"cannot delete {self.uri_of(obj.key)}: {_reason(exc)}") from exc
+        return len(objects)
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason for an S3 failure. botocore messages carry no credentials."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def open_storage(uri: str, endpoint_url: str | None = None) -> Storage:
+    """The storage for a URI: a local folder, or an S3 prefix through dagster-aws."""
+    if uri.startswith("s3://"):
+        return S3Storage(uri, S3Resource(endpoint_url=endpoint_url))
+    return LocalStorage(uri)
