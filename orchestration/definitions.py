@@ -15,7 +15,7 @@ from resources import LakeResource, StorageResource
 
 def build_definitions(settings: Settings) -> Definitions:
     partitions = daily_partitions(settings)
-    jobs = [daily_job(partitions), dimensions_job()]
+    jobs = [daily_job(), dimensions_job()]
     return Definitions(
         assets=[*ingestion_assets(partitions)],
         jobs=jobs,

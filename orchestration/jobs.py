@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
-from dagster import PartitionsDefinition
 
 from promo import contract
 
@@ -12,12 +11,11 @@ DAILY_JOB = "promo_daily"
 DIMENSIONS_JOB = "promo_dimensions"
 
 
-def daily_job(partitions: PartitionsDefinition):
+def daily_job():
     """Every partitioned asset for a day or a range of days, in one run."""
     return define_asset_job(
         DAILY_JOB,
         selection=AssetSelection.all() - AssetSelection.assets(*DIMENSION_KEYS),
-        partitions_def=partitions,
         description="Ingest the landing zone for the selected account-timezone days "
         "(and everything downstream that exists), as one run over the whole range.",
     )

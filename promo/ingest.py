@@ -32,7 +32,7 @@ from promo.contract import Stream
 CHUNK_LINES = 200_000
 RAW_PREVIEW = 10_000  # characters of a raw line kept in quarantine (a 10 MB line is cut)
 BOM = b"\xef\xbb\xbf"
-RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+RFC3339 = r"(?i)^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 AMOUNT_TEXT = r"^-?\d{1,16}(\.\d{1,2})?$"
 NUMBER_TYPES = ("UBIGINT", "BIGINT", "DOUBLE")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
@@ -126,6 +126,7 @@ def _extract_sql(stream: Stream) -> str:
 def _first_reason(stream: Stream, folder: date) -> tuple[pl.Expr, pl.Expr]:
     """Reason code and detail of the first structural problem of a row (or null)."""
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
+        (pl.col("raw").is_null(), c.UNREADABLE_FILE, pl.col("pre_reason")),
         (pl.col("pre_reason").is_not_null(), c.INVALID_JSON, pl.col("pre_reason")),
         (
             pl.col("jtype").is_null(),

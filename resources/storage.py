@@ -9,6 +9,7 @@ to a temporary key (multipart above 64 MB) and copied to the final key.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -193,8 +194,10 @@ class S3Storage(Storage):
             body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         except Exception as exc:
             raise StorageError(f"cannot read {self.uri_of(key)}: {_reason(exc)}") from exc
+        # botocore's body iterates in fixed-size chunks, not lines: give callers a real
+        # buffered file, so line iteration and gzip behave as they do on local files.
         try:
-            yield body
+            yield io.BufferedReader(_BodyReader(body), buffer_size=1024 * 1024)
         finally:
             body.close()
 
@@ -229,6 +232,21 @@ class S3Storage(Storage):
             except Exception as exc:
                 raise StorageError(f"cannot delete {self.uri_of(obj.key)}: {_reason(exc)}") from exc
         return len(objects)
+
+
+class _BodyReader(io.RawIOBase):
+    """A raw, readable stream over a botocore StreamingBody."""
+
+    def __init__(self, body: Any):
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _reason(exc: Exception) -> str:

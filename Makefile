@@ -1,0 +1,56 @@
+# Two commands matter: `make demo` (the whole pipeline on sample data) and `make test`.
+# Everything runs from a project-local virtualenv that `make` creates on first use.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PROMO_HOME ?= $(CURDIR)/.promo
+export DAGSTER_HOME ?= $(PROMO_HOME)/dagster_home
+
+# The sample range: four weeks that include the end of daylight saving time in Europe
+# (2026-10-25) and in the US (2026-11-01).
+DEMO_START ?= 2026-10-19
+DEMO_DAYS ?= 28
+DEMO_END ?= 2026-11-15
+DEMO_SCALE ?= 2000
+
+.PHONY: install demo test test-fast dev bench lint dbt-parse clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# dbt needs its manifest before the Dagster code location can be imported; `dbt parse`
+# does not open the warehouse file (unlike `dbt compile`, which takes DuckDB's lock).
+dbt-parse: install
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . 
+
+demo: install dbt-parse
+	$(BIN)/promo-reports generate --start $(DEMO_START) --days $(DEMO_DAYS) --seed 7 --scale $(DEMO_SCALE) --quiet
+	$(BIN)/promo-reports materialize --start $(DEMO_START) --end $(DEMO_END)
+
+test: install dbt-parse
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest tests/unit
+
+dev: install dbt-parse
+	$(BIN)/promo-reports settings >/dev/null  # fails early on a bad setting
+	$(BIN)/python -c 'from orchestration.instance import ensure_dagster_home; from orchestration.settings import Settings; ensure_dagster_home(Settings.from_env())'
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: install dbt-parse
+	$(BIN)/python -m bench.run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(PROMO_HOME) dbt_project/target tests/artifacts

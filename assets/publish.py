@@ -1,0 +1,173 @@
+"""Publish the marts as Parquet for BI: `<marts>/<mart>/date=YYYY-MM-DD/part-0.parquet`.
+
+Each partition is one Parquet file plus a `_manifest.json` (rows, schema, generated at),
+written through the storage interface (local folder or S3), so a reader sees a whole
+partition or the previous one. A re-run day replaces its partition. `user_ledger` is a
+full snapshot at `<marts>/user_ledger/part-0.parquet`.
+"""
+
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+    multi_asset,
+)
+
+from promo.dbt_vars import window_dates
+from resources import StorageResource
+from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    order_by: str  # rows inside a partition file, in this order (stable ids break ties)
+    description: str
+    cascades: bool = False  # re-running day D changes every later day (running balances)
+
+
+DAILY_MARTS = (
+    Mart("wallet_transactions", "occurred_at, transaction_id", "One row per wallet transaction."),
+    Mart(
+        "wallet_daily_summary",
+        "wallet_id",
+        "One row per wallet per day, with the closing balance.",
+        cascades=True,
+    ),
+    Mart("reward_assignments", "distributed_at, event_id", "One row per successful reward."),
+    Mart("campaign_user_errors", "error_at, event_id", "One row per failed distribution."),
+    Mart("voucher_assignments", "assigned_at, assignment_id", "One row per voucher assignment."),
+    Mart("campaign_daily_stats", "campaign_id", "One row per campaign per day: KPIs."),
+)
+SNAPSHOT_MARTS = (
+    Mart(
+        "user_ledger",
+        "last_transaction_at, user_id, wallet_id",
+        "One row per user per wallet: balances as of the latest build.",
+    ),
+)
+
+
+def published_key(mart: str) -> AssetKey:
+    return AssetKey(["marts", mart])
+
+
+def warehouse_key(mart: str) -> AssetKey:
+    return AssetKey(["warehouse", mart])
+
+
+def partition_key(mart: str, day: date | None) -> str:
+    return f"{mart}/date={day.isoformat()}" if day else mart
+
+
+def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> dict[str, Any]:
+    """Write one partition (or the snapshot) and its manifest; returns the manifest."""
+    where = "WHERE local_date = $day" if day else ""
+    params = {"day": day} if day else None
+    relation = con.sql(f"SELECT * FROM {mart.name} {where} ORDER BY {mart.order_by}", params=params)
+    local = tmp / f"{mart.name}-{day}.parquet"
+    relation.to_parquet(str(local), compression="zstd")
+    meta = pq.ParquetFile(local)
+    prefix = partition_key(mart.name, day)
+    uri = storage.put_file(local, f"{prefix}/part-0.parquet")
+    manifest = {
+        "mart": mart.name,
+        "date": day.isoformat() if day else None,
+        "rows": meta.metadata.num_rows,
+        "schema": {f.name: str(f.type) for f in meta.schema_arrow},
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "uri": uri,
+    }
+    storage.put_bytes(json.dumps(manifest, indent=2).encode(), f"{prefix}/_manifest.json")
+    local.unlink()
+    return manifest
+
+
+def days_to_publish(con, mart: Mart, first: date, last: date) -> list[date]:
+    """The window's days; for a cascading mart, every built day from `first` on."""
+    if mart.cascades:
+        latest = con.sql(f"SELECT max(local_date) FROM {mart.name}").fetchone()[0]
+        last = max(last, latest) if latest else last
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def build_publish_assets(partitions: PartitionsDefinition):
+    @multi_asset(
+        name="publish_daily_marts",
+        specs=[
+            AssetSpec(
+                published_key(m.name),
+                deps=[warehouse_key(m.name)],
+                description=f"{m.description} Published as Parquet, one folder per "
+                "account-timezone day (`date=YYYY-MM-DD`), for BI.",
+                group_name="published",
+                kinds={"parquet"},
+                partitions_def=partitions,
+            )
+            for m in DAILY_MARTS
+        ],
+        backfill_policy=BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        can_subset=True,
+    )
+    def publish_daily_marts(
+        context: AssetExecutionContext, warehouse: WarehouseResource, marts: StorageResource
+    ):
+        first, last = window_dates(*context.partition_time_window)
+        storage = marts.storage()
+        selected = {k.path[-1] for k in context.selected_asset_keys}
+        with warehouse.connect() as con, tempfile.TemporaryDirectory() as tmp:
+            for mart in (m for m in DAILY_MARTS if m.name in selected):
+                manifests = [
+                    publish_partition(con, storage, mart, day, Path(tmp))
+                    for day in days_to_publish(con, mart, first, last)
+                ]
+                yield MaterializeResult(
+                    asset_key=published_key(mart.name),
+                    metadata={
+                        "partitions": len(manifests),
+                        "rows": sum(m["rows"] for m in manifests),
+                        "location": MetadataValue.text(storage.uri_of(mart.name)),
+                        "rows_by_day": MetadataValue.json(
+                            {m["date"]: m["rows"] for m in manifests}
+                        ),
+                    },
+                )
+
+    @multi_asset(
+        name="publish_snapshot_marts",
+        specs=[
+            AssetSpec(
+                published_key(m.name),
+                deps=[warehouse_key(m.name)],
+                description=f"{m.description} Published as one Parquet snapshot for BI.",
+                group_name="published",
+                kinds={"parquet"},
+            )
+            for m in SNAPSHOT_MARTS
+        ],
+        pool=WAREHOUSE_POOL,
+    )
+    def publish_snapshot_marts(warehouse: WarehouseResource, marts: StorageResource):
+        storage = marts.storage()
+        with warehouse.connect() as con, tempfile.TemporaryDirectory() as tmp:
+            for mart in SNAPSHOT_MARTS:
+                manifest = publish_partition(con, storage, mart, None, Path(tmp))
+                yield MaterializeResult(
+                    asset_key=published_key(mart.name),
+                    metadata={"rows": manifest["rows"], "location": MetadataValue.text(manifest["uri"])},
+                )
+
+    return [publish_daily_marts, publish_snapshot_marts]
