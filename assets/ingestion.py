@@ -129,17 +129,26 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
     def _ingest(context: AssetExecutionContext, landing: StorageResource, lake: LakeResource):
         window = context.partition_time_window
         store, the_lake = landing.storage(), lake.lake()
-        manifests = []
-        for folder in folders_of_window(window.start, window.end):
+        manifests: dict[date, dict[str, Any]] = {}  # the last classification of each folder
+        queue = folders_of_window(window.start, window.end)
+        while queue:
+            folder = queue.pop(0)
             manifest = ingest_folder(store, the_lake, stream, folder)
+            # An id this folder holds first was accepted in a later folder ingested before
+            # it: classify those folders again so the later copy becomes the conflict.
+            for later in manifest["later_folders_holding_its_ids"]:
+                if date.fromisoformat(later) not in queue:
+                    context.log.info(f"{stream.name}: re-ingesting date={later} (id held earlier)")
+                    queue = sorted({*queue, date.fromisoformat(later)})
             context.log.info(
                 f"{stream.name} date={folder}: {manifest['lines']} lines -> "
                 f"{manifest['accepted']} accepted, {manifest['duplicates']} duplicates, "
                 f"{manifest['quarantined']} quarantined {manifest['quarantined_by_reason']}"
             )
-            manifests.append(manifest)
-        yield MaterializeResult(metadata=ingestion_metadata(manifests))
-        yield accounting_check(stream, the_lake, manifests)
+            manifests[folder] = manifest
+        final = [manifests[d] for d in sorted(manifests)]
+        yield MaterializeResult(metadata=ingestion_metadata(final))
+        yield accounting_check(stream, the_lake, final)
 
     return _ingest
 
@@ -156,7 +165,9 @@ def ingestion_metadata(manifests: list[dict[str, Any]]) -> dict[str, Any]:
         "files": sum(len(m["inputs"]) for m in manifests),
         **{k: MetadataValue.int(v) for k, v in total.items()},
         "quarantined_by_reason": MetadataValue.json(dict(sorted(reasons.items()))),
-        "ids_also_in_later_folders": sum(m["ids_also_in_later_folders"] for m in manifests),
+        "reingested_later_folders": MetadataValue.json(
+            sorted({d for m in manifests for d in m["later_folders_holding_its_ids"]})
+        ),
         "ignored_files": MetadataValue.json(ignored[:50]),
     }
 

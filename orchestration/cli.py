@@ -10,9 +10,6 @@ from datetime import date
 from orchestration.settings import Settings, SettingsError
 
 
-
-
-
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from dagster import (
     DefaultSensorStatus,
+    PartitionsDefinition,
     RunRequest,
     SensorEvaluationContext,
     SkipReason,
     sensor,
 )
-from dagster import PartitionsDefinition
 
 from orchestration.jobs import DAILY_JOB, DIMENSIONS_JOB
 from promo import contract

@@ -55,7 +55,7 @@ class FolderResult:
     accepted: pl.DataFrame  # contract columns + _file, _line; in file/line order
     duplicates: int
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
-    later_conflicts: int = 0  # ids also held by later folders (those lose when re-ingested)
+    later_folders: list[date] = field(default_factory=list)  # ... and which folders
     ignored_files: list[str] = field(default_factory=list)
 
     @property
@@ -295,10 +295,11 @@ IdLookup = Callable[[pl.Series], pl.DataFrame]
 
 def resolve_ids(
     stream: Stream, folder: date, valid: pl.DataFrame, others: IdLookup | None
-) -> tuple[pl.DataFrame, int, pl.DataFrame, int]:
+) -> tuple[pl.DataFrame, int, pl.DataFrame, list[date]]:
     """Split valid rows into accepted, duplicate count and id conflicts.
 
-    Returns (accepted, duplicates, conflicts as (_file, _line, detail), later_conflicts).
+    Returns (accepted, duplicates, conflicts as (_file, _line, detail), and the later
+    folders that hold some of this folder's ids: they must be classified again).
     """
     idc = stream.id_field
     key = stream.key
@@ -327,12 +328,12 @@ def resolve_ids(
                 ).alias("detail"),
             )
         )
-    later = 0
+    later: list[date] = []
     if others is not None and first.height:
         held = others(first[idc])
         if held.height:
             earlier = held.filter(pl.col("folder") < folder).unique("id").sort("id")
-            later = held.filter(pl.col("folder") > folder)["id"].n_unique()
+            later = sorted(held.filter(pl.col("folder") > folder)["folder"].unique().to_list())
             lost = first.join(earlier, left_on=idc, right_on="id")
             conflicts.append(
                 lost.select(
@@ -396,7 +397,7 @@ def classify_folder(
         accepted=accepted,
         duplicates=duplicates,
         quarantine=quarantine,
-        later_conflicts=later,
+        later_folders=later,
     )
 
 

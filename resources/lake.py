@@ -90,7 +90,7 @@ class Lake:
             "duplicates": result.duplicates,
             "quarantined": result.quarantine.height,
             "quarantined_by_reason": result.quarantined_by_reason,
-            "ids_also_in_later_folders": result.later_conflicts,
+            "later_folders_holding_its_ids": [d.isoformat() for d in result.later_folders],
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_json_atomic(manifest, self.manifest_path(result.stream, result.folder))

@@ -126,3 +126,29 @@ def test_s3_landing_gives_the_same_lake_as_a_local_one(promo_env, s3_bucket, s3_
     generate(open_storage(s3.landing_uri, s3_endpoint), date(2026, 10, 23), 2, seed=5, scale=200)
     assert run_daily(s3, "2026-10-23", "2026-10-24", selection=INGESTION_KEYS).success
     assert _digest(s3.lake_dir / "accepted") == expected
+
+
+def test_an_id_reused_in_a_later_folder_loses_whatever_the_ingestion_order(promo_env):
+    settings = promo_env()
+    landing = Path(settings.landing_uri)
+    base = {
+        "wallet_id": "W1",
+        "user_id": "u1",
+        "transaction_type": "CREDIT",
+        "transaction_source": "API",
+        "points": 5,
+    }
+    for day, points in (("2026-10-23", 5), ("2026-10-25", 9)):
+        folder = landing / f"events/wallet_transactions/date={day}"
+        folder.mkdir(parents=True)
+        record = {**base, "transaction_id": "T-SAME", "points": points, "occurred_at": f"{day}T08:00:00Z"}
+        (folder / "a.jsonl").write_text(json.dumps(record) + "\n")
+    # The later folder first (as a sensor might), then the earlier one.
+    assert run_daily(settings, "2026-10-25", "2026-10-25", selection=INGESTION_KEYS).success
+    assert run_daily(settings, "2026-10-23", "2026-10-23", selection=INGESTION_KEYS).success
+    accepted = lake_rows(settings.lake_dir, "accepted", "wallet_transactions")
+    assert accepted["transaction_id"].to_list() == ["T-SAME"]
+    assert str(accepted["points"][0]) == "5.00", "the earlier folder's record wins"
+    quarantine = lake_rows(settings.lake_dir, "quarantine", "wallet_transactions")
+    assert quarantine["reason"].to_list() == ["id_conflict"]
+    assert "date=2026-10-23" in quarantine["detail"][0]

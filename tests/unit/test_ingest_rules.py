@@ -189,4 +189,4 @@ def test_an_id_accepted_in_an_earlier_folder_wins():
     assert result.accepted["transaction_id"].to_list() == ["t-later"]
     assert result.quarantine["reason"].to_list() == [c.ID_CONFLICT]
     assert "date=2026-11-19" in result.quarantine["detail"][0]
-    assert result.later_conflicts == 1
+    assert result.later_folders == [date(2026, 11, 22)]
