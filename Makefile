@@ -34,7 +34,7 @@ demo: install dbt-parse
 	$(BIN)/promo-reports generate --start $(DEMO_START) --days $(DEMO_DAYS) --seed 7 --scale $(DEMO_SCALE) --quiet
 	$(BIN)/promo-reports materialize --start $(DEMO_START) --end $(DEMO_END)
 
-test: install dbt-parse
+test: install dbt-parse lint
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -7,7 +7,6 @@ rewrites that folder's lake files whole: re-running gives the same files, and la
 are picked up. See docs/architecture.md, "Partitions and time zones".
 """
 
-
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -81,12 +80,18 @@ def accounting_check(stream: Stream, lake, manifests: list[dict[str, Any]]) -> A
     problems = []
     for m in manifests:
         folder = date.fromisoformat(m["utc_date"])
-        on_disk_accepted = pl.scan_parquet(lake.accepted_path(stream.name, folder)).select(
-            pl.len()
-        ).collect().item()
-        on_disk_quarantined = pl.scan_parquet(lake.quarantine_path(stream.name, folder)).select(
-            pl.len()
-        ).collect().item()
+        on_disk_accepted = (
+            pl.scan_parquet(lake.accepted_path(stream.name, folder))
+            .select(pl.len())
+            .collect()
+            .item()
+        )
+        on_disk_quarantined = (
+            pl.scan_parquet(lake.quarantine_path(stream.name, folder))
+            .select(pl.len())
+            .collect()
+            .item()
+        )
         total = on_disk_accepted + m["duplicates"] + on_disk_quarantined
         if total != m["lines"]:
             problems.append(
@@ -97,7 +102,10 @@ def accounting_check(stream: Stream, lake, manifests: list[dict[str, Any]]) -> A
         check_name=ACCOUNTED,
         passed=not problems,
         severity=AssetCheckSeverity.ERROR,
-        metadata={"folders": len(manifests), "problems": MetadataValue.md("\n".join(problems) or "none")},
+        metadata={
+            "folders": len(manifests),
+            "problems": MetadataValue.md("\n".join(problems) or "none"),
+        },
         description="; ".join(problems) or None,
     )
 
@@ -158,7 +166,9 @@ def ingestion_metadata(manifests: list[dict[str, Any]]) -> dict[str, Any]:
     for m in manifests:
         for reason, n in m["quarantined_by_reason"].items():
             reasons[reason] = reasons.get(reason, 0) + n
-    total = {k: sum(m[k] for m in manifests) for k in ("lines", "accepted", "duplicates", "quarantined")}
+    total = {
+        k: sum(m[k] for m in manifests) for k in ("lines", "accepted", "duplicates", "quarantined")
+    }
     ignored = [f for m in manifests for f in m.get("ignored_files", [])]
     return {
         "utc_folders": MetadataValue.text(", ".join(m["utc_date"] for m in manifests)),
@@ -207,7 +217,9 @@ def build_dimension_asset(stream: Stream) -> AssetsDefinition:
         result = classify_folder(
             stream, date(1970, 1, 1), [name] if key else [], lambda n: store.open(f"{folder}/{n}")
         )
-        write_parquet_atomic(result.accepted.drop("_file", "_line"), the_lake.dimension_path(stream.name))
+        write_parquet_atomic(
+            result.accepted.drop("_file", "_line"), the_lake.dimension_path(stream.name)
+        )
         write_parquet_atomic(result.quarantine, the_lake.dimension_quarantine_path(stream.name))
         return MaterializeResult(
             metadata={

@@ -167,7 +167,10 @@ def build_publish_assets(partitions: PartitionsDefinition):
                 manifest = publish_partition(con, storage, mart, None, Path(tmp))
                 yield MaterializeResult(
                     asset_key=published_key(mart.name),
-                    metadata={"rows": manifest["rows"], "location": MetadataValue.text(manifest["uri"])},
+                    metadata={
+                        "rows": manifest["rows"],
+                        "location": MetadataValue.text(manifest["uri"]),
+                    },
                 )
 
     return [publish_daily_marts, publish_snapshot_marts]

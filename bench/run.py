@@ -27,20 +27,35 @@ def measure(step: str, *args: str, env: dict[str, str] | None = None) -> dict:
     """Run one step in a child process; wall time, peak RSS and what the step printed."""
     cmd = [sys.executable, "-m", "bench.steps", step, *args]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env={**os.environ, **(env or {})}, cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, env={**os.environ, **(env or {})}, cwd=ROOT
+    )
     out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"benchmark step {step} failed (status {status}): {' '.join(cmd)}")
     result = json.loads(out.decode().strip().splitlines()[-1])
-    return {"step": step, "seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024), **result}
+    return {
+        "step": step,
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        **result,
+    }
 
 
 def machine() -> str:
-    mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = int(next(row for row in meminfo if row.startswith("MemTotal")).split()[1])
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next(
+        (row.split(":", 1)[1].strip() for row in cpuinfo if row.startswith("model name")),
+        platform.processor(),
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def bench_ingestion(rows: int, work: Path) -> list[dict]:
@@ -48,8 +63,14 @@ def bench_ingestion(rows: int, work: Path) -> list[dict]:
     per_day = rows // days
     home = work / f"ingest-{rows}"
     shutil.rmtree(home, ignore_errors=True)
-    env = {"PROMO_HOME": str(home), "PROMO_PARTITION_START": "2026-01-01", "PROMO_ACCOUNT_TIMEZONE": "UTC"}
-    gen = measure("generate", "--start", "2026-09-01", "--days", str(days), "--scale", str(per_day), env=env)
+    env = {
+        "PROMO_HOME": str(home),
+        "PROMO_PARTITION_START": "2026-01-01",
+        "PROMO_ACCOUNT_TIMEZONE": "UTC",
+    }
+    gen = measure(
+        "generate", "--start", "2026-09-01", "--days", str(days), "--scale", str(per_day), env=env
+    )
     ing = measure("ingest", "--start", "2026-09-01", "--end", "2026-09-30", env=env)
     out = []
     for r in (gen, ing):
@@ -80,7 +101,16 @@ def render(results: dict) -> str:
             lines.append("| " + " | ".join(cols) + " |")
             lines.append("|" + "---|" * len(cols))
             for row in rows:
-                lines.append("| " + " | ".join(f"{row.get(c, '')}" if not isinstance(row.get(c), float) else f"{row[c]:,.2f}" for c in cols) + " |")
+                lines.append(
+                    "| "
+                    + " | ".join(
+                        f"{row.get(c, '')}"
+                        if not isinstance(row.get(c), float)
+                        else f"{row[c]:,.2f}"
+                        for c in cols
+                    )
+                    + " |"
+                )
         lines.append("")
     return "\n".join(lines)
 

@@ -15,7 +15,12 @@ def generate(args) -> dict:
     from resources.storage import LocalStorage
 
     settings = Settings.from_env()
-    summary = gen(LocalStorage(settings.landing_uri), date.fromisoformat(args.start), args.days, scale=args.scale)
+    summary = gen(
+        LocalStorage(settings.landing_uri),
+        date.fromisoformat(args.start),
+        args.days,
+        scale=args.scale,
+    )
     return {"lines": sum(s.lines for s in summary.streams.values())}
 
 
@@ -30,7 +35,10 @@ def ingest(args) -> dict:
     job = build_definitions(settings).resolve_job_def("promo_daily")
     result = job.execute_in_process(
         instance=DagsterInstance.ephemeral(),
-        tags={"dagster/asset_partition_range_start": args.start, "dagster/asset_partition_range_end": args.end},
+        tags={
+            "dagster/asset_partition_range_start": args.start,
+            "dagster/asset_partition_range_end": args.end,
+        },
         asset_selection=[AssetKey(["lake", s]) for s in contract.STREAMS],
     )
     assert result.success

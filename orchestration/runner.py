@@ -14,7 +14,9 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def check_range(settings: Settings, start: date, end: date, last_partition: str | None) -> str | None:
+def check_range(
+    settings: Settings, start: date, end: date, last_partition: str | None
+) -> str | None:
     """A readable reason why START..END cannot be materialized, or None."""
     if end < start:
         return f"--end {end} is before --start {start}"

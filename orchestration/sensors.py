@@ -7,7 +7,6 @@ not exist yet (today) keeps its folder out of the cursor, so it is asked for onc
 has ended.
 """
 
-
 import hashlib
 import json
 from collections import defaultdict
@@ -62,7 +61,9 @@ def plan_requests(
     new cursor. Pure, so it is unit-tested without Dagster."""
     days: dict[str, list[str]] = defaultdict(list)
     cursor = dict(previous)
-    dims_changed = current.get("dimensions") != previous.get("dimensions") and "dimensions" in current
+    dims_changed = (
+        current.get("dimensions") != previous.get("dimensions") and "dimensions" in current
+    )
     if dims_changed:
         cursor["dimensions"] = current["dimensions"]
     for key, fp in sorted(current.items()):
@@ -102,7 +103,10 @@ def build_landing_sensor(partitions: PartitionsDefinition, timezone: str, jobs: 
         for day, folders in sorted(days.items()):
             run_key = f"{day}:" + fingerprint_text(folders, current)
             yield RunRequest(
-                run_key=run_key, partition_key=day, job_name=DAILY_JOB, tags={"promo/trigger": "landing"}
+                run_key=run_key,
+                partition_key=day,
+                job_name=DAILY_JOB,
+                tags={"promo/trigger": "landing"},
             )
         if not days and not dims_changed:
             yield SkipReason("no new or changed landing files")

@@ -262,37 +262,168 @@ def _campaign_plan(days: int) -> list[_Campaign]:
     """About a dozen campaigns covering every reward type, segment kind and status."""
     mid, legacy_off = days // 2, _legacy_cutoff(days)
     return [
-        _Campaign("cmp_everyday_points", "Everyday Points", _LOYALTY, _LIVE, 0.14, -60, days + 90,
-                  wallet=_MAIN, points_menu=(1000, 2500, 5000, 1250, 750)),
-        _Campaign("cmp_travel_miles", "Travel Miles Boost", _LOYALTY, _PAST, 0.06, -14, days + 30,
-                  wallet=_TRAVEL, points_menu=(20000, 15000, 5000, 2575), blast_minute=570),
+        _Campaign(
+            "cmp_everyday_points",
+            "Everyday Points",
+            _LOYALTY,
+            _LIVE,
+            0.14,
+            -60,
+            days + 90,
+            wallet=_MAIN,
+            points_menu=(1000, 2500, 5000, 1250, 750),
+        ),
+        _Campaign(
+            "cmp_travel_miles",
+            "Travel Miles Boost",
+            _LOYALTY,
+            _PAST,
+            0.06,
+            -14,
+            days + 30,
+            wallet=_TRAVEL,
+            points_menu=(20000, 15000, 5000, 2575),
+            blast_minute=570,
+        ),
         # Stopped by hand a while after its wallet was switched off: failures in between.
-        _Campaign("cmp_legacy_card", "Legacy Card Points", _LOYALTY, _LIVE, 0.03, -120,
-                  min(days, legacy_off + max(1, days // 4)), status="STOPPED", wallet=_LEGACY,
-                  points_menu=(500, 1000)),
-        _Campaign("cmp_flash_points", "Flash Sale Points", _LOYALTY, _LIVE, 0.12, mid,
-                  mid + max(1, days // 5), wallet=_MAIN, points_menu=(10000, 2500, 3333)),
-        _Campaign("cmp_welcome10", "Welcome 10% Off", _COUPON, _LIVE, 0.04, -30, days + 30,
-                  coupon_type="SINGLE", coupon_benefit="DISCOUNT", code="WELCOME10"),
-        _Campaign("cmp_weekend_cashback", "Weekend Cashback Code", _COUPON, _PAST, 0.03, -7,
-                  days + 14, coupon_type="SINGLE", coupon_benefit="CASHBACK", code="WKND50",
-                  blast_minute=1425),  # 23:45 UTC: a batch that runs into midnight
-        _Campaign("cmp_personal_discount", "Personal Discount Codes", _COUPON, _LIVE, 0.04, -10,
-                  days + 20, coupon_type="BULK", coupon_benefit="DISCOUNT", code="PDC"),
-        _Campaign("cmp_cashback_vault", "Cashback Vault", _COUPON, _LIVE, 0.04, -3, days + 10,
-                  coupon_type="BULK", coupon_benefit="CASHBACK", code="CBV"),
-        _Campaign("cmp_free_latte", "Free Latte Friday", _PARTNER, _LIVE, 0.03, -30, days + 60,
-                  voucher_list=0),
-        _Campaign("cmp_movie_night", "Movie Night Voucher", _PARTNER, _PAST, _MOVIE_WEIGHT, -5,
-                  days + 30, voucher_list=2, blast_minute=780),
-        _Campaign("cmp_streak_credits", "Streak Credits", _CUSTOM, _LIVE, 0.03, -20, days + 40,
-                  custom_kind="SELF_MANAGED_WALLET_CREDITS"),
-        _Campaign("cmp_merch_pack", "Merch Pack Giveaway", _CUSTOM, _PAST, 0.02, -20,
-                  max(1, 3 * days // 5), custom_kind="PHYSICAL_DIGITAL", blast_minute=1035),
-        _Campaign("cmp_holiday_double", "Holiday Double Points", _LOYALTY, _LIVE, 0.1, days + 10,
-                  days + 40, status="DRAFT", wallet=_MAIN, points_menu=(2000,)),
-        _Campaign("cmp_new_year_codes", "New Year Codes", _COUPON, _LIVE, 0.04, days + 3,
-                  days + 33, coupon_type="BULK", coupon_benefit="DISCOUNT", code="NY"),
+        _Campaign(
+            "cmp_legacy_card",
+            "Legacy Card Points",
+            _LOYALTY,
+            _LIVE,
+            0.03,
+            -120,
+            min(days, legacy_off + max(1, days // 4)),
+            status="STOPPED",
+            wallet=_LEGACY,
+            points_menu=(500, 1000),
+        ),
+        _Campaign(
+            "cmp_flash_points",
+            "Flash Sale Points",
+            _LOYALTY,
+            _LIVE,
+            0.12,
+            mid,
+            mid + max(1, days // 5),
+            wallet=_MAIN,
+            points_menu=(10000, 2500, 3333),
+        ),
+        _Campaign(
+            "cmp_welcome10",
+            "Welcome 10% Off",
+            _COUPON,
+            _LIVE,
+            0.04,
+            -30,
+            days + 30,
+            coupon_type="SINGLE",
+            coupon_benefit="DISCOUNT",
+            code="WELCOME10",
+        ),
+        _Campaign(
+            "cmp_weekend_cashback",
+            "Weekend Cashback Code",
+            _COUPON,
+            _PAST,
+            0.03,
+            -7,
+            days + 14,
+            coupon_type="SINGLE",
+            coupon_benefit="CASHBACK",
+            code="WKND50",
+            blast_minute=1425,
+        ),  # 23:45 UTC: a batch that runs into midnight
+        _Campaign(
+            "cmp_personal_discount",
+            "Personal Discount Codes",
+            _COUPON,
+            _LIVE,
+            0.04,
+            -10,
+            days + 20,
+            coupon_type="BULK",
+            coupon_benefit="DISCOUNT",
+            code="PDC",
+        ),
+        _Campaign(
+            "cmp_cashback_vault",
+            "Cashback Vault",
+            _COUPON,
+            _LIVE,
+            0.04,
+            -3,
+            days + 10,
+            coupon_type="BULK",
+            coupon_benefit="CASHBACK",
+            code="CBV",
+        ),
+        _Campaign(
+            "cmp_free_latte",
+            "Free Latte Friday",
+            _PARTNER,
+            _LIVE,
+            0.03,
+            -30,
+            days + 60,
+            voucher_list=0,
+        ),
+        _Campaign(
+            "cmp_movie_night",
+            "Movie Night Voucher",
+            _PARTNER,
+            _PAST,
+            _MOVIE_WEIGHT,
+            -5,
+            days + 30,
+            voucher_list=2,
+            blast_minute=780,
+        ),
+        _Campaign(
+            "cmp_streak_credits",
+            "Streak Credits",
+            _CUSTOM,
+            _LIVE,
+            0.03,
+            -20,
+            days + 40,
+            custom_kind="SELF_MANAGED_WALLET_CREDITS",
+        ),
+        _Campaign(
+            "cmp_merch_pack",
+            "Merch Pack Giveaway",
+            _CUSTOM,
+            _PAST,
+            0.02,
+            -20,
+            max(1, 3 * days // 5),
+            custom_kind="PHYSICAL_DIGITAL",
+            blast_minute=1035,
+        ),
+        _Campaign(
+            "cmp_holiday_double",
+            "Holiday Double Points",
+            _LOYALTY,
+            _LIVE,
+            0.1,
+            days + 10,
+            days + 40,
+            status="DRAFT",
+            wallet=_MAIN,
+            points_menu=(2000,),
+        ),
+        _Campaign(
+            "cmp_new_year_codes",
+            "New Year Codes",
+            _COUPON,
+            _LIVE,
+            0.04,
+            days + 3,
+            days + 33,
+            coupon_type="BULK",
+            coupon_benefit="DISCOUNT",
+            code="NY",
+        ),
     ]
 
 
@@ -348,44 +479,124 @@ class _Spec:
 
 _SPECS = {
     "wallet_transactions": _Spec(
-        "wallet_transactions", "transaction_id", "wtx_", "occurred_at",
-        fields=("transaction_id", "wallet_id", "user_id", "transaction_type",
-                "transaction_source", "points", "campaign_id", "coupon_code",
-                "reference_transaction_id", "expires_at", "occurred_at"),
-        required=("transaction_id", "wallet_id", "user_id", "transaction_type",
-                  "transaction_source", "points", "occurred_at"),
-        conditional=(("campaign_id", "transaction_source", "PROMO_CAMPAIGN"),
-                     ("coupon_code", "transaction_source", "CASHBACK_COUPON")),
-        enum_breaks=(("transaction_type", ("GIFT", "credit", "TRANSFER")),
-                     ("transaction_source", ("PARTNER", "promo_campaign"))),
-        amount_fields=("points",), amount_rule="positive_2dp",
+        "wallet_transactions",
+        "transaction_id",
+        "wtx_",
+        "occurred_at",
+        fields=(
+            "transaction_id",
+            "wallet_id",
+            "user_id",
+            "transaction_type",
+            "transaction_source",
+            "points",
+            "campaign_id",
+            "coupon_code",
+            "reference_transaction_id",
+            "expires_at",
+            "occurred_at",
+        ),
+        required=(
+            "transaction_id",
+            "wallet_id",
+            "user_id",
+            "transaction_type",
+            "transaction_source",
+            "points",
+            "occurred_at",
+        ),
+        conditional=(
+            ("campaign_id", "transaction_source", "PROMO_CAMPAIGN"),
+            ("coupon_code", "transaction_source", "CASHBACK_COUPON"),
+        ),
+        enum_breaks=(
+            ("transaction_type", ("GIFT", "credit", "TRANSFER")),
+            ("transaction_source", ("PARTNER", "promo_campaign")),
+        ),
+        amount_fields=("points",),
+        amount_rule="positive_2dp",
     ),
     "reward_events": _Spec(
-        "reward_events", "event_id", "rwe_", "occurred_at",
-        fields=("event_id", "campaign_id", "user_id", "reward_type", "status", "occurred_at",
-                "wallet_id", "points", "coupon_code", "partner_id", "list_tag", "voucher_code",
-                "webhook_status", "credits", "error_code", "error_message"),
+        "reward_events",
+        "event_id",
+        "rwe_",
+        "occurred_at",
+        fields=(
+            "event_id",
+            "campaign_id",
+            "user_id",
+            "reward_type",
+            "status",
+            "occurred_at",
+            "wallet_id",
+            "points",
+            "coupon_code",
+            "partner_id",
+            "list_tag",
+            "voucher_code",
+            "webhook_status",
+            "credits",
+            "error_code",
+            "error_message",
+        ),
         required=("event_id", "campaign_id", "user_id", "reward_type", "status", "occurred_at"),
         conditional=(("error_code", "status", "FAILED"), ("error_message", "status", "FAILED")),
-        enum_breaks=(("status", ("success", "PENDING", "Failed")),
-                     ("reward_type", ("CASHBACK", "POINTS"))),
-        amount_fields=("points",), amount_rule="positive",
+        enum_breaks=(
+            ("status", ("success", "PENDING", "Failed")),
+            ("reward_type", ("CASHBACK", "POINTS")),
+        ),
+        amount_fields=("points",),
+        amount_rule="positive",
     ),
     "coupon_redemptions": _Spec(
-        "coupon_redemptions", "redemption_id", "red_", "redeemed_at",
-        fields=("redemption_id", "coupon_code", "campaign_id", "user_id", "benefit",
-                "discount_amount", "cashback_points", "redeemed_at"),
-        required=("redemption_id", "coupon_code", "campaign_id", "user_id", "benefit",
-                  "redeemed_at"),
+        "coupon_redemptions",
+        "redemption_id",
+        "red_",
+        "redeemed_at",
+        fields=(
+            "redemption_id",
+            "coupon_code",
+            "campaign_id",
+            "user_id",
+            "benefit",
+            "discount_amount",
+            "cashback_points",
+            "redeemed_at",
+        ),
+        required=(
+            "redemption_id",
+            "coupon_code",
+            "campaign_id",
+            "user_id",
+            "benefit",
+            "redeemed_at",
+        ),
         enum_breaks=(("benefit", ("FREE_SHIPPING", "discount")),),
-        amount_fields=("discount_amount", "cashback_points"), amount_rule="non_negative",
+        amount_fields=("discount_amount", "cashback_points"),
+        amount_rule="non_negative",
     ),
     "voucher_assignments": _Spec(
-        "voucher_assignments", "assignment_id", "vas_", "assigned_at",
-        fields=("assignment_id", "partner_id", "list_tag", "voucher_code", "user_id",
-                "campaign_id", "assigned_at"),
-        required=("assignment_id", "partner_id", "list_tag", "voucher_code", "user_id",
-                  "assigned_at"),
+        "voucher_assignments",
+        "assignment_id",
+        "vas_",
+        "assigned_at",
+        fields=(
+            "assignment_id",
+            "partner_id",
+            "list_tag",
+            "voucher_code",
+            "user_id",
+            "campaign_id",
+            "assigned_at",
+        ),
+        required=(
+            "assignment_id",
+            "partner_id",
+            "list_tag",
+            "voucher_code",
+            "user_id",
+            "assigned_at",
+        ),
     ),
 }
 
@@ -532,13 +743,15 @@ def _break_timestamp(noise: _Noise, record: dict, ts: int, state: _StreamState) 
     day_text = noise.clock.date_text(ts // DAY_MS)
     year, month, mday = day_text.split("-")
     rec = _with_fresh_id(noise, record, state)
-    rec[state.spec.time_field] = noise.pick((
-        f"{year}-13-45T00:00:00Z",
-        "yesterday",
-        f"{day_text}T10:00:00",  # no offset
-        f"{day_text}T25:61:00+05:30",
-        f"{mday}/{month}/{year} 10:00",
-    ))
+    rec[state.spec.time_field] = noise.pick(
+        (
+            f"{year}-13-45T00:00:00Z",
+            "yesterday",
+            f"{day_text}T10:00:00",  # no offset
+            f"{day_text}T25:61:00+05:30",
+            f"{mday}/{month}/{year} 10:00",
+        )
+    )
     return orjson.dumps(rec)
 
 
@@ -892,13 +1105,19 @@ class _World:
 
 _REWARD_OPTIONAL = _SPECS["reward_events"].fields[6:]
 _FAILURES = {
-    _LOYALTY: (("USER_NOT_ELIGIBLE", "user is not in the campaign segment"),
-               ("DAILY_LIMIT_REACHED", "user already got the daily maximum of points")),
-    _COUPON: (("COUPON_LIMIT_REACHED", "campaign reached its coupon limit for the day"),
-              ("USER_NOT_ELIGIBLE", "user is not in the campaign segment")),
+    _LOYALTY: (
+        ("USER_NOT_ELIGIBLE", "user is not in the campaign segment"),
+        ("DAILY_LIMIT_REACHED", "user already got the daily maximum of points"),
+    ),
+    _COUPON: (
+        ("COUPON_LIMIT_REACHED", "campaign reached its coupon limit for the day"),
+        ("USER_NOT_ELIGIBLE", "user is not in the campaign segment"),
+    ),
     _PARTNER: (("USER_NOT_ELIGIBLE", "user is not in the campaign segment"),),
-    _CUSTOM: (("WEBHOOK_TIMEOUT", "webhook did not answer within 10 s"),
-              ("WEBHOOK_HTTP_ERROR", "webhook answered HTTP 502")),
+    _CUSTOM: (
+        ("WEBHOOK_TIMEOUT", "webhook did not answer within 10 s"),
+        ("WEBHOOK_HTTP_ERROR", "webhook answered HTTP 502"),
+    ),
 }
 _FAILURE_RATE = {_LOYALTY: 0.04, _COUPON: 0.05, _PARTNER: 0.03, _CUSTOM: 0.12}
 
@@ -928,13 +1147,21 @@ def _reward_slots(world: _World, offset: int, day_ms: int, factor: float) -> lis
     return slots
 
 
-def _write_reward_events(world: _World, writer: _FolderWriter, state: _StreamState,
-                         slots: list[tuple], offset: int, day_end: int, links: _DayLinks) -> None:
+def _write_reward_events(
+    world: _World,
+    writer: _FolderWriter,
+    state: _StreamState,
+    slots: list[tuple],
+    offset: int,
+    day_end: int,
+    links: _DayLinks,
+) -> None:
     for ts, index in slots:
         camp = world.campaigns[index]
         user = world.user()
-        values = _REWARD_BUILDERS[camp.reward_type](world, camp, index, ts, user, offset,
-                                                    day_end, links)
+        values = _REWARD_BUILDERS[camp.reward_type](
+            world, camp, index, ts, user, offset, day_end, links
+        )
         rec = {
             "event_id": state.new_id(),
             "campaign_id": camp.campaign_id,
@@ -959,24 +1186,44 @@ def _near(world: _World, ts: int, day_end: int, max_ms: int) -> int:
     return min(ts + 200 + int(world.rng.random() * max_ms), day_end - 1)
 
 
-def _loyalty(world: _World, camp: _Campaign, index: int, ts: int, user: int, offset: int,
-             day_end: int, links: _DayLinks) -> dict:
+def _loyalty(
+    world: _World,
+    camp: _Campaign,
+    index: int,
+    ts: int,
+    user: int,
+    offset: int,
+    day_end: int,
+    links: _DayLinks,
+) -> dict:
     wallet_id = _WALLETS[camp.wallet][0]
     if camp.wallet == _LEGACY and offset >= world.legacy_cutoff:
-        return {"wallet_id": wallet_id, "error_code": "WALLET_INACTIVE",
-                "error_message": f"wallet {wallet_id} is inactive"}
+        return {
+            "wallet_id": wallet_id,
+            "error_code": "WALLET_INACTIVE",
+            "error_message": f"wallet {wallet_id} is inactive",
+        }
     failed = _failure(world, _LOYALTY)
     if failed:
         return {"wallet_id": wallet_id, **failed}
     cents = camp.points_menu[int(world.rng.random() * len(camp.points_menu))]
     credit_ts = _near(world, ts, day_end, 5000)
-    links.wallet.append((credit_ts, world.order(), _PROMO_CREDIT, camp.wallet, user, cents,
-                         camp.campaign_id))
+    links.wallet.append(
+        (credit_ts, world.order(), _PROMO_CREDIT, camp.wallet, user, cents, camp.campaign_id)
+    )
     return {"wallet_id": wallet_id, "points": _num(cents)}
 
 
-def _coupon(world: _World, camp: _Campaign, index: int, ts: int, user: int, offset: int,
-            day_end: int, links: _DayLinks) -> dict:
+def _coupon(
+    world: _World,
+    camp: _Campaign,
+    index: int,
+    ts: int,
+    user: int,
+    offset: int,
+    day_end: int,
+    links: _DayLinks,
+) -> dict:
     failed = _failure(world, _COUPON)
     if failed:
         return failed
@@ -990,25 +1237,45 @@ def _coupon(world: _World, camp: _Campaign, index: int, ts: int, user: int, offs
     return {"coupon_code": code}
 
 
-def _partner(world: _World, camp: _Campaign, index: int, ts: int, user: int, offset: int,
-             day_end: int, links: _DayLinks) -> dict:
+def _partner(
+    world: _World,
+    camp: _Campaign,
+    index: int,
+    ts: int,
+    user: int,
+    offset: int,
+    day_end: int,
+    links: _DayLinks,
+) -> dict:
     stock = world.lists[camp.voucher_list]
     where = {"partner_id": stock.partner_id, "list_tag": stock.list_tag}
     if stock.exhausted:
-        return {**where, "error_code": "VOUCHER_LIST_EXHAUSTED",
-                "error_message": f"voucher list {stock.list_tag} has no codes left"}
+        return {
+            **where,
+            "error_code": "VOUCHER_LIST_EXHAUSTED",
+            "error_message": f"voucher list {stock.list_tag} has no codes left",
+        }
     failed = _failure(world, _PARTNER)
     if failed:
         return {**where, **failed}
     code = stock.next_code()
     assigned = _near(world, ts, day_end, 2000)
-    links.vouchers.append((assigned, world.order(), camp.voucher_list, code, user,
-                           camp.campaign_id))
+    links.vouchers.append(
+        (assigned, world.order(), camp.voucher_list, code, user, camp.campaign_id)
+    )
     return {**where, "voucher_code": code}
 
 
-def _custom(world: _World, camp: _Campaign, index: int, ts: int, user: int, offset: int,
-            day_end: int, links: _DayLinks) -> dict:
+def _custom(
+    world: _World,
+    camp: _Campaign,
+    index: int,
+    ts: int,
+    user: int,
+    offset: int,
+    day_end: int,
+    links: _DayLinks,
+) -> dict:
     failed = _failure(world, _CUSTOM)
     if failed:
         return {"webhook_status": "FAILED", **failed}
@@ -1024,8 +1291,14 @@ _REWARD_BUILDERS = {_LOYALTY: _loyalty, _COUPON: _coupon, _PARTNER: _partner, _C
 # --------------------------------------------------------------------------- redemptions
 
 
-def _write_redemptions(world: _World, writer: _FolderWriter, state: _StreamState,
-                       due: list[tuple], day_end: int, links: _DayLinks) -> None:
+def _write_redemptions(
+    world: _World,
+    writer: _FolderWriter,
+    state: _StreamState,
+    due: list[tuple],
+    day_end: int,
+    links: _DayLinks,
+) -> None:
     for ts, _order, index, user, code in due:
         camp = world.campaigns[index]
         rec = {
@@ -1039,8 +1312,9 @@ def _write_redemptions(world: _World, writer: _FolderWriter, state: _StreamState
             cents = world.cents(5, 50)
             values = {"cashback_points": _num(cents)}
             credit_ts = _near(world, ts, day_end, 30_000)
-            links.wallet.append((credit_ts, world.order(), _CASHBACK_CREDIT, _MAIN, user, cents,
-                                 code))
+            links.wallet.append(
+                (credit_ts, world.order(), _CASHBACK_CREDIT, _MAIN, user, cents, code)
+            )
         else:
             values = {"discount_amount": _num(world.cents(1, 40))}
         world.optional(rec, ("discount_amount", "cashback_points"), values)
@@ -1066,8 +1340,9 @@ def _campaignless_vouchers(world: _World, day_ms: int, factor: float) -> list[tu
     return out
 
 
-def _write_vouchers(world: _World, writer: _FolderWriter, state: _StreamState,
-                    rows: list[tuple]) -> None:
+def _write_vouchers(
+    world: _World, writer: _FolderWriter, state: _StreamState, rows: list[tuple]
+) -> None:
     for ts, _order, index, code, user, campaign_id in rows:
         stock = world.lists[index]
         rec = {
@@ -1100,14 +1375,27 @@ class _Ledger:
         # The legacy wallet only sees activity until it is switched off.
         self.wallet_cum = (0.72, 0.94, 1.0) if offset < world.legacy_cutoff else (0.77, 1.0)
         self.loyalty_by_wallet = [
-            [c.campaign_id for c in world.campaigns
-             if c.reward_type == _LOYALTY and c.wallet == w and c.active_on(offset)]
+            [
+                c.campaign_id
+                for c in world.campaigns
+                if c.reward_type == _LOYALTY and c.wallet == w and c.active_on(offset)
+            ]
             for w in range(len(_WALLETS))
         ]
 
-    def emit(self, ts: int, wallet: int, user: int, ttype: str, source: str, cents: int,
-             campaign: str | None = None, coupon: str | None = None, ref: int = 0,
-             expires: int | None = None) -> int:
+    def emit(
+        self,
+        ts: int,
+        wallet: int,
+        user: int,
+        ttype: str,
+        source: str,
+        cents: int,
+        campaign: str | None = None,
+        coupon: str | None = None,
+        ref: int = 0,
+        expires: int | None = None,
+    ) -> int:
         state, random_ = self.state, self.random
         state.seq += 1
         seq = state.seq
@@ -1167,11 +1455,21 @@ class _Ledger:
         """Points for a purchase: the fallback when the drawn kind is impossible."""
         self.credit(ts, wallet, user, "API", self.cents(1, 200), ts + _YEAR_MS)
 
-    def credit(self, ts: int, wallet: int, user: int, source: str, cents: int, expires: int,
-               campaign: str | None = None, coupon: str | None = None,
-               reversible: bool = True) -> int:
-        seq = self.emit(ts, wallet, user, "CREDIT", source, cents, campaign, coupon,
-                        expires=expires)
+    def credit(
+        self,
+        ts: int,
+        wallet: int,
+        user: int,
+        source: str,
+        cents: int,
+        expires: int,
+        campaign: str | None = None,
+        coupon: str | None = None,
+        reversible: bool = True,
+    ) -> int:
+        seq = self.emit(
+            ts, wallet, user, "CREDIT", source, cents, campaign, coupon, expires=expires
+        )
         self.balance[wallet][user] += cents
         self.w.remember(self.earners[wallet], user)
         if reversible:
@@ -1179,8 +1477,16 @@ class _Ledger:
             self.w.credit_cents[wallet][user] = cents
         return seq
 
-    def short_lived_credit(self, ts: int, wallet: int, user: int, source: str, cents: int,
-                           days: int, campaign: str | None = None) -> None:
+    def short_lived_credit(
+        self,
+        ts: int,
+        wallet: int,
+        user: int,
+        source: str,
+        cents: int,
+        days: int,
+        campaign: str | None = None,
+    ) -> None:
         """A credit that expires within days; its expiry is queued. Kept out of reach of
         REVERSE so that one credit is never both reversed and expired."""
         expires = ts + days * DAY_MS
@@ -1249,8 +1555,7 @@ class _Ledger:
             else:
                 self.credit(ts, wallet, user, "PROMO_CAMPAIGN", cents, ts + 30 * DAY_MS, tag)
         elif kind == _CASHBACK_CREDIT:
-            self.credit(ts, wallet, user, "CASHBACK_COUPON", cents, ts + 180 * DAY_MS,
-                        coupon=tag)
+            self.credit(ts, wallet, user, "CASHBACK_COUPON", cents, ts + 180 * DAY_MS, coupon=tag)
         else:
             self._expire(ts, wallet, user, tag)
 
@@ -1263,8 +1568,15 @@ class _Ledger:
             self.balance[wallet][user] -= cents
 
 
-def _write_wallet(world: _World, writer: _FolderWriter, state: _StreamState, offset: int,
-                  times: list[int], links: _DayLinks, day_end: int) -> None:
+def _write_wallet(
+    world: _World,
+    writer: _FolderWriter,
+    state: _StreamState,
+    offset: int,
+    times: list[int],
+    links: _DayLinks,
+    day_end: int,
+) -> None:
     ledger = _Ledger(world, state, writer, offset)
     derived = links.wallet
     for ts, order, wallet, user, seq, cents in world.due(world.expiries, day_end):
@@ -1309,8 +1621,7 @@ def _dimension_rows(world: _World) -> dict[str, list[dict]]:
         "wallets": [{"wallet_id": i, "name": n, "status": s} for i, n, s in _WALLETS],
         "partners": [{"partner_id": i, "name": n} for i, n in _PARTNERS],
         "voucher_lists": [
-            {"partner_id": s.partner_id, "list_tag": s.list_tag, "name": s.name,
-             "status": s.status}
+            {"partner_id": s.partner_id, "list_tag": s.list_tag, "name": s.name, "status": s.status}
             for s in world.lists
         ],
     }
@@ -1360,20 +1671,25 @@ def generate(
     return GenerationSummary({n: s.summary for n, s in states.items()}, dimensions)
 
 
-def _check_arguments(days: int, scale: int, bad_rate: float, redelivery_rate: float,
-                     gzip_share: float) -> None:
+def _check_arguments(
+    days: int, scale: int, bad_rate: float, redelivery_rate: float, gzip_share: float
+) -> None:
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     if scale < 1:
         raise ValueError(f"scale must be at least 1, got {scale}")
-    for name, value in (("bad_rate", bad_rate), ("redelivery_rate", redelivery_rate),
-                        ("gzip_share", gzip_share)):
+    for name, value in (
+        ("bad_rate", bad_rate),
+        ("redelivery_rate", redelivery_rate),
+        ("gzip_share", gzip_share),
+    ):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be between 0 and 1, got {value}")
 
 
-def _generate_day(world: _World, out: _Output, states: dict[str, _StreamState],
-                  offset: int) -> None:
+def _generate_day(
+    world: _World, out: _Output, states: dict[str, _StreamState], offset: int
+) -> None:
     """One UTC day of every stream. Reward events go first: they cause wallet credits,
     coupon redemptions (later) and voucher assignments, which are written after them."""
     day = world.start + timedelta(days=offset)
@@ -1399,7 +1715,6 @@ def _generate_day(world: _World, out: _Output, states: dict[str, _StreamState],
     writer.close()
 
     times = world.live_times(day_ms, world.count(world.scale * _ORGANIC_SHARE * factor))
-    writer = _FolderWriter(out, states["wallet_transactions"], day,
-                           len(times) + len(links.wallet))
+    writer = _FolderWriter(out, states["wallet_transactions"], day, len(times) + len(links.wallet))
     _write_wallet(world, writer, states["wallet_transactions"], offset, times, links, day_end)
     writer.close()

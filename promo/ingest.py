@@ -81,7 +81,12 @@ def iter_lines(name: str, stream: IO[bytes]) -> Iterator[Line]:
             try:
                 yield name, number, raw.decode("utf-8"), None
             except UnicodeDecodeError as exc:
-                yield name, number, raw.decode("utf-8", "replace"), f"not valid UTF-8 ({exc.reason})"
+                yield (
+                    name,
+                    number,
+                    raw.decode("utf-8", "replace"),
+                    f"not valid UTF-8 ({exc.reason})",
+                )
     except (EOFError, OSError, zlib.error) as exc:
         # A truncated or corrupt gzip: its unreadable rest is one quarantined line.
         yield name, number + 1, None, f"file unreadable after line {number}: {exc}"
@@ -106,7 +111,7 @@ def _extract_sql(stream: Stream) -> str:
         cols.append(f'json_type(v[{i}]) AS "t:{f.name}"')
         if f.kind == "amount":
             cols.append(f'CAST(v[{i}] AS VARCHAR) AS "x:{f.name}"')
-            cols.append(f'TRY_CAST(v[{i}]->>\'$\' AS DECIMAL(18,2)) AS "{f.name}"')
+            cols.append(f"TRY_CAST(v[{i}]->>'$' AS DECIMAL(18,2)) AS \"{f.name}\"")
         else:
             cols.append(f"v[{i}]->>'$' AS \"{f.name}\"")
     return f"""
@@ -164,8 +169,7 @@ def _first_reason(stream: Stream, folder: date) -> tuple[pl.Expr, pl.Expr]:
             value = pl.col(f.name)
             checks.append(
                 (
-                    present
-                    & (~value.str.contains(RFC3339) | pl.col(f"ts:{f.name}").is_null()),
+                    present & (~value.str.contains(RFC3339) | pl.col(f"ts:{f.name}").is_null()),
                     c.BAD_TIMESTAMP,
                     pl.format(f"{f.name}: {{}} is not an RFC 3339 timestamp with an offset", value),
                 )
@@ -243,9 +247,7 @@ def apply_schema(stream: Stream, typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.
     cases = (
         cases.filter(pl.col("index").is_not_null())
         .with_columns(
-            pl.col("check")
-            .map_elements(c.reason_of_check, return_dtype=pl.String)
-            .alias("reason"),
+            pl.col("check").map_elements(c.reason_of_check, return_dtype=pl.String).alias("reason"),
             pl.format(
                 "{}: failed check {} (value: {})",
                 pl.col("column").fill_null("record"),
@@ -311,7 +313,11 @@ def resolve_ids(
     if rest.height:
         paired = rest.join(first, on=key, suffix="__first")
         same = pl.all_horizontal(
-            [pl.col(col).eq_missing(pl.col(f"{col}__first")) for col in stream.columns if col not in key]
+            [
+                pl.col(col).eq_missing(pl.col(f"{col}__first"))
+                for col in stream.columns
+                if col not in key
+            ]
         )
         paired = paired.with_columns(same.alias("same"))
         duplicates = int(paired["same"].sum())
@@ -349,7 +355,9 @@ def resolve_ids(
             )
             first = first.join(earlier.select(pl.col("id").alias(idc)), on=idc, how="anti")
     conflict_frame = (
-        pl.concat(conflicts) if conflicts else pl.DataFrame(schema={"_file": pl.String, "_line": pl.Int64, "detail": pl.String})
+        pl.concat(conflicts)
+        if conflicts
+        else pl.DataFrame(schema={"_file": pl.String, "_line": pl.Int64, "detail": pl.String})
     )
     return first, duplicates, conflict_frame, later
 

@@ -59,7 +59,9 @@ class Lake:
         return self.root / "accepted" / stream / f"utc_date={folder.isoformat()}" / "part-0.parquet"
 
     def quarantine_path(self, stream: str, folder: date) -> Path:
-        return self.root / "quarantine" / stream / f"utc_date={folder.isoformat()}" / "part-0.parquet"
+        return (
+            self.root / "quarantine" / stream / f"utc_date={folder.isoformat()}" / "part-0.parquet"
+        )
 
     def manifest_path(self, stream: str, folder: date) -> Path:
         return self.root / "manifests" / stream / f"utc_date={folder.isoformat()}.json"

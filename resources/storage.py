@@ -9,6 +9,7 @@ to a temporary key (multipart above 64 MB) and copied to the final key.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -208,20 +209,18 @@ class S3Storage(Storage):
         parent, _, name = final.rpartition("/")
         tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}-{name}" if parent else f"{TMP_PREFIX}{name}"
         config = TransferConfig(
-            multipart_threshold=self.MULTIPART_THRESHOLD, multipart_chunksize=self.MULTIPART_THRESHOLD
+            multipart_threshold=self.MULTIPART_THRESHOLD,
+            multipart_chunksize=self.MULTIPART_THRESHOLD,
         )
         try:
             self.client.upload_file(str(local_path), self.bucket, tmp, Config=config)
-            self.client.copy(
-                {"Bucket": self.bucket, "Key": tmp}, self.bucket, final, Config=config
-            )
+            self.client.copy({"Bucket": self.bucket, "Key": tmp}, self.bucket, final, Config=config)
         except Exception as exc:
             raise StorageError(f"cannot write {self.uri_of(key)}: {_reason(exc)}") from exc
         finally:
-            try:
+            # The server may be gone; a leftover temporary is skipped by listings.
+            with contextlib.suppress(Exception):
                 self.client.delete_object(Bucket=self.bucket, Key=tmp)
-            except Exception:
-                pass  # the server may be gone; a leftover temporary is skipped by listings
         return f"s3://{self.bucket}/{final}"
 
     def delete_prefix(self, prefix: str) -> int:

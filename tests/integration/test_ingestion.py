@@ -141,7 +141,12 @@ def test_an_id_reused_in_a_later_folder_loses_whatever_the_ingestion_order(promo
     for day, points in (("2026-10-23", 5), ("2026-10-25", 9)):
         folder = landing / f"events/wallet_transactions/date={day}"
         folder.mkdir(parents=True)
-        record = {**base, "transaction_id": "T-SAME", "points": points, "occurred_at": f"{day}T08:00:00Z"}
+        record = {
+            **base,
+            "transaction_id": "T-SAME",
+            "points": points,
+            "occurred_at": f"{day}T08:00:00Z",
+        }
         (folder / "a.jsonl").write_text(json.dumps(record) + "\n")
     # The later folder first (as a sensor might), then the earlier one.
     assert run_daily(settings, "2026-10-25", "2026-10-25", selection=INGESTION_KEYS).success

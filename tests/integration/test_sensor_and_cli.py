@@ -50,7 +50,9 @@ def test_sensor_requests_new_days_once_and_late_files_again(promo_env):
 
 def test_cli_materialize_runs_through_dagster_and_records_runs(promo_env, capsys):
     settings = promo_env()
-    assert main(["generate", "--start", "2026-10-23", "--days", "2", "--scale", "150", "--quiet"]) == 0
+    assert (
+        main(["generate", "--start", "2026-10-23", "--days", "2", "--scale", "150", "--quiet"]) == 0
+    )
     assert main(["materialize", "--start", "2026-10-23", "--end", "2026-10-24"]) == 0
     out = capsys.readouterr().out
     assert "daily run" in out and "ok" in out
@@ -89,6 +91,8 @@ def test_cli_refuses_bad_settings_with_the_variable_named(promo_env, capsys, mon
 
 def test_generate_summary_is_json(promo_env, capsys):
     promo_env()
-    assert main(["generate", "--start", "2026-10-23", "--days", "1", "--scale", "50", "--quiet"]) == 0
+    assert (
+        main(["generate", "--start", "2026-10-23", "--days", "1", "--scale", "50", "--quiet"]) == 0
+    )
     summary = json.loads(capsys.readouterr().out.rsplit("\n", 2)[0].rsplit("sample data", 1)[0])
     assert summary["streams"]["wallet_transactions"]["records"] > 0

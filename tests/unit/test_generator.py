@@ -29,13 +29,32 @@ CONTRACT = {
     "wallet_transactions": {
         "id": "transaction_id",
         "time": "occurred_at",
-        "fields": ("transaction_id", "wallet_id", "user_id", "transaction_type",
-                   "transaction_source", "points", "campaign_id", "coupon_code",
-                   "reference_transaction_id", "expires_at", "occurred_at"),
-        "required": ("transaction_id", "wallet_id", "user_id", "transaction_type",
-                     "transaction_source", "points", "occurred_at"),
-        "required_when": (("campaign_id", "transaction_source", "PROMO_CAMPAIGN"),
-                          ("coupon_code", "transaction_source", "CASHBACK_COUPON")),
+        "fields": (
+            "transaction_id",
+            "wallet_id",
+            "user_id",
+            "transaction_type",
+            "transaction_source",
+            "points",
+            "campaign_id",
+            "coupon_code",
+            "reference_transaction_id",
+            "expires_at",
+            "occurred_at",
+        ),
+        "required": (
+            "transaction_id",
+            "wallet_id",
+            "user_id",
+            "transaction_type",
+            "transaction_source",
+            "points",
+            "occurred_at",
+        ),
+        "required_when": (
+            ("campaign_id", "transaction_source", "PROMO_CAMPAIGN"),
+            ("coupon_code", "transaction_source", "CASHBACK_COUPON"),
+        ),
         "numbers": ("points",),
         "timestamps": ("occurred_at", "expires_at"),
         "enums": {
@@ -46,13 +65,29 @@ CONTRACT = {
     "reward_events": {
         "id": "event_id",
         "time": "occurred_at",
-        "fields": ("event_id", "campaign_id", "user_id", "reward_type", "status", "occurred_at",
-                   "wallet_id", "points", "coupon_code", "partner_id", "list_tag",
-                   "voucher_code", "webhook_status", "credits", "error_code", "error_message"),
-        "required": ("event_id", "campaign_id", "user_id", "reward_type", "status",
-                     "occurred_at"),
-        "required_when": (("error_code", "status", "FAILED"),
-                          ("error_message", "status", "FAILED")),
+        "fields": (
+            "event_id",
+            "campaign_id",
+            "user_id",
+            "reward_type",
+            "status",
+            "occurred_at",
+            "wallet_id",
+            "points",
+            "coupon_code",
+            "partner_id",
+            "list_tag",
+            "voucher_code",
+            "webhook_status",
+            "credits",
+            "error_code",
+            "error_message",
+        ),
+        "required": ("event_id", "campaign_id", "user_id", "reward_type", "status", "occurred_at"),
+        "required_when": (
+            ("error_code", "status", "FAILED"),
+            ("error_message", "status", "FAILED"),
+        ),
         "numbers": ("points", "credits"),
         "timestamps": ("occurred_at",),
         "enums": {
@@ -64,10 +99,24 @@ CONTRACT = {
     "coupon_redemptions": {
         "id": "redemption_id",
         "time": "redeemed_at",
-        "fields": ("redemption_id", "coupon_code", "campaign_id", "user_id", "benefit",
-                   "discount_amount", "cashback_points", "redeemed_at"),
-        "required": ("redemption_id", "coupon_code", "campaign_id", "user_id", "benefit",
-                     "redeemed_at"),
+        "fields": (
+            "redemption_id",
+            "coupon_code",
+            "campaign_id",
+            "user_id",
+            "benefit",
+            "discount_amount",
+            "cashback_points",
+            "redeemed_at",
+        ),
+        "required": (
+            "redemption_id",
+            "coupon_code",
+            "campaign_id",
+            "user_id",
+            "benefit",
+            "redeemed_at",
+        ),
         "required_when": (),
         "numbers": ("discount_amount", "cashback_points"),
         "timestamps": ("redeemed_at",),
@@ -76,10 +125,23 @@ CONTRACT = {
     "voucher_assignments": {
         "id": "assignment_id",
         "time": "assigned_at",
-        "fields": ("assignment_id", "partner_id", "list_tag", "voucher_code", "user_id",
-                   "campaign_id", "assigned_at"),
-        "required": ("assignment_id", "partner_id", "list_tag", "voucher_code", "user_id",
-                     "assigned_at"),
+        "fields": (
+            "assignment_id",
+            "partner_id",
+            "list_tag",
+            "voucher_code",
+            "user_id",
+            "campaign_id",
+            "assigned_at",
+        ),
+        "required": (
+            "assignment_id",
+            "partner_id",
+            "list_tag",
+            "voucher_code",
+            "user_id",
+            "assigned_at",
+        ),
         "required_when": (),
         "numbers": (),
         "timestamps": ("assigned_at",),
@@ -225,8 +287,9 @@ def small(tmp_path_factory):
 @pytest.fixture(scope="module")
 def noisy(tmp_path_factory):
     root = tmp_path_factory.mktemp("noisy")
-    summary = generate(LocalStorage(root), START, 3, seed=3, scale=500, bad_rate=0.05,
-                       redelivery_rate=0.02)
+    summary = generate(
+        LocalStorage(root), START, 3, seed=3, scale=500, bad_rate=0.05, redelivery_rate=0.02
+    )
     return root, summary, read_all(root)
 
 
@@ -234,8 +297,16 @@ def noisy(tmp_path_factory):
 def extreme(tmp_path_factory):
     """Half the lines bad, half the records re-sent, every file gzipped: counts still add up."""
     root = tmp_path_factory.mktemp("extreme")
-    summary = generate(LocalStorage(root), START, 2, seed=11, scale=60, bad_rate=0.5,
-                       redelivery_rate=0.5, gzip_share=1.0)
+    summary = generate(
+        LocalStorage(root),
+        START,
+        2,
+        seed=11,
+        scale=60,
+        bad_rate=0.5,
+        redelivery_rate=0.5,
+        gzip_share=1.0,
+    )
     return root, summary, read_all(root)
 
 
@@ -384,8 +455,9 @@ def test_cashback_redemptions_follow_a_distribution_to_the_same_user(small):
         for tx in records(readings, "wallet_transactions")
         if tx["transaction_source"] == "CASHBACK_COUPON"
     )
-    assert credits == Counter((r["user_id"], r["coupon_code"], r["cashback_points"])
-                              for r in cashback)
+    assert credits == Counter(
+        (r["user_id"], r["coupon_code"], r["cashback_points"]) for r in cashback
+    )
 
 
 def test_loyalty_successes_are_credited(small):
@@ -441,13 +513,15 @@ def test_coupon_codes_single_and_bulk(small):
 def test_custom_rewards_succeed_exactly_when_the_webhook_was_sent(small):
     root, _, readings = small
     campaigns = {c["campaign_id"]: c for c in read_dimension(root, "campaigns")}
-    custom = [ev for ev in records(readings, "reward_events")
-              if ev["reward_type"] == "CUSTOM_REWARD"]
+    custom = [
+        ev for ev in records(readings, "reward_events") if ev["reward_type"] == "CUSTOM_REWARD"
+    ]
     assert {ev["webhook_status"] for ev in custom} == {"SENT", "FAILED"}
     for ev in custom:
         assert (ev["status"] == "SUCCESS") == (ev["webhook_status"] == "SENT"), ev
         self_managed = campaigns[ev["campaign_id"]]["custom_reward_kind"] == (
-            "SELF_MANAGED_WALLET_CREDITS")
+            "SELF_MANAGED_WALLET_CREDITS"
+        )
         assert (ev.get("credits") is not None) == (self_managed and ev["status"] == "SUCCESS")
 
 
@@ -474,12 +548,16 @@ def test_catalog_covers_every_kind_of_campaign(small):
     root, summary, _ = small
     campaigns = read_dimension(root, "campaigns")
     assert summary.dimensions == {name: len(read_dimension(root, name)) for name in DIMENSIONS}
-    combos = {(c["reward_type"], c["coupon_type"], c["coupon_benefit"], c["custom_reward_kind"])
-              for c in campaigns}
+    combos = {
+        (c["reward_type"], c["coupon_type"], c["coupon_benefit"], c["custom_reward_kind"])
+        for c in campaigns
+    }
     assert {
         ("LOYALTY_POINTS", None, None, None),
-        ("COUPON", "SINGLE", "DISCOUNT", None), ("COUPON", "SINGLE", "CASHBACK", None),
-        ("COUPON", "BULK", "DISCOUNT", None), ("COUPON", "BULK", "CASHBACK", None),
+        ("COUPON", "SINGLE", "DISCOUNT", None),
+        ("COUPON", "SINGLE", "CASHBACK", None),
+        ("COUPON", "BULK", "DISCOUNT", None),
+        ("COUPON", "BULK", "CASHBACK", None),
         ("PARTNER_VOUCHER", None, None, None),
         ("CUSTOM_REWARD", None, None, "SELF_MANAGED_WALLET_CREDITS"),
         ("CUSTOM_REWARD", None, None, "PHYSICAL_DIGITAL"),
@@ -513,8 +591,12 @@ def test_lines_vary_in_offsets_nulls_and_extras(small):
     txs = records(readings, "wallet_transactions")
     assert any("campaign_id" not in tx for tx in txs)
     assert any("campaign_id" in tx and tx["campaign_id"] is None for tx in txs)
-    extras = [obj for stream in CONTRACT for obj in records(readings, stream)
-              if set(obj) - set(CONTRACT[stream]["fields"])]
+    extras = [
+        obj
+        for stream in CONTRACT
+        for obj in records(readings, stream)
+        if set(obj) - set(CONTRACT[stream]["fields"])
+    ]
     assert extras
     # Some events sit within minutes of a UTC midnight, and their local date differs.
     near = [s for s in stamps if utc(s).hour in (0, 23) and utc(s).minute in (0, 1, 58, 59)]

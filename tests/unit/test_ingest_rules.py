@@ -158,7 +158,9 @@ def test_bom_crlf_and_missing_final_newline_are_tolerated():
 
 
 def test_gzip_files_and_a_truncated_gzip():
-    whole = gzip.compress(("\n".join(tx(transaction_id=f"t{i}") for i in range(2000)) + "\n").encode())
+    whole = gzip.compress(
+        ("\n".join(tx(transaction_id=f"t{i}") for i in range(2000)) + "\n").encode()
+    )
     result = classify({"a.jsonl.gz": whole, "b.jsonl.gz": whole[: len(whole) // 2]})
     quarantined = result.quarantine.filter(result.quarantine["file"] == "b.jsonl.gz")
     assert quarantined["reason"].to_list()[-1] == c.UNREADABLE_FILE
@@ -183,9 +185,13 @@ def test_an_id_accepted_in_an_earlier_folder_wins():
     import polars as pl
 
     def others(ids):
-        return pl.DataFrame({"id": ["t-good", "t-later"], "folder": [date(2026, 11, 19), date(2026, 11, 22)]})
+        return pl.DataFrame(
+            {"id": ["t-good", "t-later"], "folder": [date(2026, 11, 19), date(2026, 11, 22)]}
+        )
 
-    result = classify({"a.jsonl": f"{tx()}\n{tx(transaction_id='t-later')}\n".encode()}, others=others)
+    result = classify(
+        {"a.jsonl": f"{tx()}\n{tx(transaction_id='t-later')}\n".encode()}, others=others
+    )
     assert result.accepted["transaction_id"].to_list() == ["t-later"]
     assert result.quarantine["reason"].to_list() == [c.ID_CONFLICT]
     assert "date=2026-11-19" in result.quarantine["detail"][0]

@@ -26,7 +26,10 @@ def test_fingerprints_group_by_folder_and_ignore_foreign_paths():
 def test_a_new_folder_asks_for_both_local_days_it_overlaps():
     current = landing_fingerprints(objs("events/reward_events/date=2026-11-20/a.jsonl"))
     days, dims, cursor = plan_requests({}, current, KOLKATA, DAYS)
-    assert days == {"2026-11-20": ["reward_events/2026-11-20"], "2026-11-21": ["reward_events/2026-11-20"]}
+    assert days == {
+        "2026-11-20": ["reward_events/2026-11-20"],
+        "2026-11-21": ["reward_events/2026-11-20"],
+    }
     assert not dims
     assert cursor == current
 
@@ -36,7 +39,10 @@ def test_nothing_new_asks_for_nothing_and_a_late_file_asks_again():
     _, _, cursor = plan_requests({}, first, ZoneInfo("UTC"), DAYS)
     assert plan_requests(cursor, first, ZoneInfo("UTC"), DAYS)[0] == {}
     late = landing_fingerprints(
-        objs("events/reward_events/date=2026-11-20/a.jsonl", "events/reward_events/date=2026-11-20/late.jsonl")
+        objs(
+            "events/reward_events/date=2026-11-20/a.jsonl",
+            "events/reward_events/date=2026-11-20/late.jsonl",
+        )
     )
     assert list(plan_requests(cursor, late, ZoneInfo("UTC"), DAYS)[0]) == ["2026-11-20"]
 
