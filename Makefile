@@ -51,6 +51,7 @@ bench: install dbt-parse
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
 
 clean:
 	rm -rf $(PROMO_HOME) dbt_project/target tests/artifacts

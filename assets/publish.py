@@ -98,42 +98,44 @@ def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> 
 def days_to_publish(con, mart: Mart, first: date, last: date) -> list[date]:
     """The window's days; for a cascading mart, every built day from `first` on."""
     if mart.cascades:
-        latest = con.sql(f"SELECT max(local_date) FROM {mart.name}").fetchone()[0]
+        latest = con.sql(f"SELECT max(local_date) FROM {mart.name}").fetchall()[0][0]
         last = max(last, latest) if latest else last
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def build_publish_assets(partitions: PartitionsDefinition):
     @multi_asset(
-        name="publish_daily_marts",
+        name="publish_marts",
         specs=[
             AssetSpec(
                 published_key(m.name),
                 deps=[warehouse_key(m.name)],
-                description=f"{m.description} Published as Parquet, one folder per "
-                "account-timezone day (`date=YYYY-MM-DD`), for BI.",
+                description=f"{m.description} Published as Parquet for BI: "
+                + (
+                    "one folder per account-timezone day (`date=YYYY-MM-DD`)."
+                    if m in DAILY_MARTS
+                    else "one snapshot file, replaced by every run."
+                ),
                 group_name="published",
                 kinds={"parquet"},
                 partitions_def=partitions,
             )
-            for m in DAILY_MARTS
+            for m in DAILY_MARTS + SNAPSHOT_MARTS
         ],
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
         can_subset=True,
     )
-    def publish_daily_marts(
+    def publish_marts(
         context: AssetExecutionContext, warehouse: WarehouseResource, marts: StorageResource
     ):
         first, last = window_dates(*context.partition_time_window)
         storage = marts.storage()
         selected = {k.path[-1] for k in context.selected_asset_keys}
         with warehouse.connect() as con, tempfile.TemporaryDirectory() as tmp:
-            for mart in (m for m in DAILY_MARTS if m.name in selected):
-                manifests = [
-                    publish_partition(con, storage, mart, day, Path(tmp))
-                    for day in days_to_publish(con, mart, first, last)
-                ]
+            for mart in (m for m in DAILY_MARTS + SNAPSHOT_MARTS if m.name in selected):
+                days = days_to_publish(con, mart, first, last) if mart in DAILY_MARTS else [None]
+                manifests = [publish_partition(con, storage, mart, day, Path(tmp)) for day in days]
                 yield MaterializeResult(
                     asset_key=published_key(mart.name),
                     metadata={
@@ -141,36 +143,9 @@ def build_publish_assets(partitions: PartitionsDefinition):
                         "rows": sum(m["rows"] for m in manifests),
                         "location": MetadataValue.text(storage.uri_of(mart.name)),
                         "rows_by_day": MetadataValue.json(
-                            {m["date"]: m["rows"] for m in manifests}
+                            {m["date"] or "snapshot": m["rows"] for m in manifests}
                         ),
                     },
                 )
 
-    @multi_asset(
-        name="publish_snapshot_marts",
-        specs=[
-            AssetSpec(
-                published_key(m.name),
-                deps=[warehouse_key(m.name)],
-                description=f"{m.description} Published as one Parquet snapshot for BI.",
-                group_name="published",
-                kinds={"parquet"},
-            )
-            for m in SNAPSHOT_MARTS
-        ],
-        pool=WAREHOUSE_POOL,
-    )
-    def publish_snapshot_marts(warehouse: WarehouseResource, marts: StorageResource):
-        storage = marts.storage()
-        with warehouse.connect() as con, tempfile.TemporaryDirectory() as tmp:
-            for mart in SNAPSHOT_MARTS:
-                manifest = publish_partition(con, storage, mart, None, Path(tmp))
-                yield MaterializeResult(
-                    asset_key=published_key(mart.name),
-                    metadata={
-                        "rows": manifest["rows"],
-                        "location": MetadataValue.text(manifest["uri"]),
-                    },
-                )
-
-    return [publish_daily_marts, publish_snapshot_marts]
+    return [publish_marts]

@@ -5,19 +5,26 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from assets.dbt import build_dbt_assets, dbt_resource
 from assets.ingestion import ingestion_assets
+from assets.publish import build_publish_assets
 from orchestration.jobs import daily_job, dimensions_job
 from orchestration.partitions import daily_partitions
 from orchestration.sensors import build_landing_sensor
 from orchestration.settings import Settings
 from resources import LakeResource, StorageResource
+from resources.warehouse import WarehouseResource
 
 
 def build_definitions(settings: Settings) -> Definitions:
     partitions = daily_partitions(settings)
     jobs = [daily_job(), dimensions_job()]
     return Definitions(
-        assets=[*ingestion_assets(partitions)],
+        assets=[
+            *ingestion_assets(partitions),
+            build_dbt_assets(partitions, settings.account_timezone),
+            *build_publish_assets(partitions),
+        ],
         jobs=jobs,
         sensors=[build_landing_sensor(partitions, settings.account_timezone, jobs)],
         resources={
@@ -25,6 +32,11 @@ def build_definitions(settings: Settings) -> Definitions:
                 uri=settings.landing_uri, s3_endpoint_url=settings.s3_endpoint_url
             ),
             "lake": LakeResource(path=str(settings.lake_dir)),
+            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "dbt": dbt_resource(),
+            "marts": StorageResource(
+                uri=settings.marts_uri, s3_endpoint_url=settings.s3_endpoint_url
+            ),
         },
     )
 

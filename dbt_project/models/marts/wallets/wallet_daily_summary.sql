@@ -1,0 +1,134 @@
+{#
+    A closing balance depends on every earlier day, so a run for [min_date, max_date]
+    replaces EVERY day from min_date on (not only up to max_date): re-running an early
+    day leaves the later closing balances right.
+#}
+{{ config(incremental_predicates=[run_window_predicate('local_date', through_latest=true)]) }}
+
+with
+
+transactions as (
+
+    -- All history, always: the balance before min_date is part of every closing balance.
+    select * from {{ ref('wallet_transactions') }}
+
+),
+
+wallets as (
+
+    select * from {{ ref('stg_lake__wallets') }}
+
+),
+
+daily_totals as (
+
+    select
+        wallet_id,
+        local_date,
+        sum(points) filter (where transaction_type = 'CREDIT') as points_credited,
+        sum(points) filter (where transaction_type = 'DEBIT') as points_debited,
+        sum(points) filter (where transaction_type = 'EXPIRED') as points_expired,
+        sum(points) filter (where transaction_type = 'PROMISED') as points_promised,
+        sum(points) filter (where transaction_type = 'REVERSE') as points_reversed,
+        sum(points) filter (where transaction_type = 'REFUND') as points_refunded,
+        sum(balance_effect) as net_change,
+        count(distinct user_id) as transacting_users
+
+    from transactions
+    group by wallet_id, local_date
+
+),
+
+wallet_first_days as (
+
+    select
+        wallet_id,
+        min(local_date) as first_local_date
+
+    from daily_totals
+    group by wallet_id
+
+),
+
+latest_day as (
+
+    select max(local_date) as latest_local_date
+
+    from daily_totals
+
+),
+
+wallet_days as (
+
+    select
+        wallet_first_days.wallet_id,
+        cast(day_starts.day_start as date) as local_date
+
+    from wallet_first_days
+    cross join latest_day
+    cross join
+        generate_series(
+            wallet_first_days.first_local_date,
+            latest_day.latest_local_date,
+            interval 1 day
+        ) as day_starts (day_start)
+
+),
+
+daily_balances as (
+
+    select
+        wallet_days.wallet_id,
+        wallet_days.local_date,
+        cast(coalesce(daily_totals.points_credited, 0) as decimal(38, 2)) as points_credited,
+        cast(coalesce(daily_totals.points_debited, 0) as decimal(38, 2)) as points_debited,
+        cast(coalesce(daily_totals.points_expired, 0) as decimal(38, 2)) as points_expired,
+        cast(coalesce(daily_totals.points_promised, 0) as decimal(38, 2)) as points_promised,
+        cast(coalesce(daily_totals.points_reversed, 0) as decimal(38, 2)) as points_reversed,
+        cast(coalesce(daily_totals.points_refunded, 0) as decimal(38, 2)) as points_refunded,
+        cast(coalesce(daily_totals.net_change, 0) as decimal(38, 2)) as net_change,
+        cast(
+            sum(coalesce(daily_totals.net_change, 0)) over (
+                partition by wallet_days.wallet_id
+                order by wallet_days.local_date
+                rows between unbounded preceding and current row
+            ) as decimal(38, 2)
+        ) as closing_balance,
+        coalesce(daily_totals.transacting_users, 0) as transacting_users
+
+    from wallet_days
+    left join daily_totals
+        on
+            wallet_days.wallet_id = daily_totals.wallet_id
+            and wallet_days.local_date = daily_totals.local_date
+
+),
+
+final as (
+
+    select
+        daily_balances.wallet_id,
+        wallets.wallet_name,
+        daily_balances.local_date,
+        daily_balances.points_credited,
+        daily_balances.points_debited,
+        daily_balances.points_expired,
+        daily_balances.points_promised,
+        daily_balances.points_reversed,
+        daily_balances.points_refunded,
+        daily_balances.net_change,
+        daily_balances.closing_balance,
+        daily_balances.transacting_users
+
+    from daily_balances
+    left join wallets
+        on daily_balances.wallet_id = wallets.wallet_id
+    {% if is_incremental() %}
+        -- After the running sum: earlier days still count in the closing balance.
+        where {{ run_window_predicate('daily_balances.local_date', through_latest=true) }}
+    {% endif %}
+
+)
+
+select * from final
+order by local_date, wallet_id

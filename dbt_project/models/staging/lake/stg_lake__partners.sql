@@ -1,0 +1,19 @@
+with
+
+source as (
+
+    select * from {{ source('lake', 'partners') }}
+
+),
+
+renamed as (
+
+    select
+        partner_id,
+        name as partner_name
+
+    from source
+
+)
+
+select * from renamed
