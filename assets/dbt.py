@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,21 @@ class PromoDbtTranslator(DagsterDbtTranslator):
         return f"warehouse_{fqn[1]}" if len(fqn) > 2 else "warehouse"
 
 
+@contextmanager
+def environment(**values: str):
+    """Set environment variables for the duration of a block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
@@ -70,11 +86,11 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         """dbt build for the run's account-timezone days (min_date..max_date)."""
         start, end = context.partition_time_window
         variables = dbt_vars(start, end, timezone, lake.path)
-        # profiles.yml reads the warehouse path from the environment; dagster-dbt hands
-        # this process's environment to dbt.
-        os.environ["PROMO_WAREHOUSE_PATH"] = warehouse.path
         context.log.info(f"dbt build with vars {variables}")
-        invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
+        # profiles.yml reads the warehouse path from the environment; dagster-dbt hands
+        # this process's environment to dbt when it starts it.
+        with environment(PROMO_WAREHOUSE_PATH=warehouse.path):
+            invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
         yield from invocation.stream()
 
     return warehouse_models

@@ -12,6 +12,9 @@ from orchestration.settings import Settings
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Dagster's console logger prints every engine event at DEBUG; INFO keeps our own lines
+# (counts per folder, dbt's output) and every warning and error.
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def check_range(
@@ -44,12 +47,16 @@ def materialize_range(settings: Settings, start: date, end: date) -> tuple[bool,
         return False, [f"error: {problem}"]
     lines = []
     with DagsterInstance.get() as instance:
-        dims = execute_job(reconstructable(definitions.promo_dimensions_job), instance)
+        dims = execute_job(
+            reconstructable(definitions.promo_dimensions_job), instance, run_config=QUIET
+        )
         lines.append(f"dimensions run {dims.run_id}: {'ok' if dims.success else 'FAILED'}")
         if not dims.success:
             return False, lines
         tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
-        daily = execute_job(reconstructable(definitions.promo_daily_job), instance, tags=tags)
+        daily = execute_job(
+            reconstructable(definitions.promo_daily_job), instance, run_config=QUIET, tags=tags
+        )
         lines.append(
             f"daily run {daily.run_id} for {start}..{end}: {'ok' if daily.success else 'FAILED'}"
         )
@@ -60,6 +67,8 @@ def materialize_range(settings: Settings, start: date, end: date) -> tuple[bool,
     lines += [
         f"lake (accepted records): {settings.lake_dir / 'accepted'}",
         f"quarantine: {settings.lake_dir / 'quarantine'}",
+        f"warehouse (DuckDB, built by dbt): {settings.warehouse_path}",
+        f"marts for BI (Parquet by day): {settings.marts_uri}",
         f"dagster instance (runs, metadata): {settings.dagster_home}",
     ]
     return True, lines

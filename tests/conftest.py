@@ -7,9 +7,14 @@ import os
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.settings import Settings
+from promo import contract
+from promo.generator import generate
+from resources.storage import LocalStorage
+from tests.helpers import run_daily, run_dimensions
 
 FAKE_KEY_ID = "AKIAPROMOTESTKEY0000"
 FAKE_SECRET = "promo-test-secret-DO-NOT-LOG-7f3a9c"  # recognisable: must never appear in output
@@ -70,4 +75,68 @@ def promo_env(tmp_path, monkeypatch):
     return apply
 
 
-SAMPLE_START = date(2026, 10, 23)
+TZ = "Europe/Berlin"  # DST ends 2026-10-25: a 25-hour day
+FIRST, DAYS = date(2026, 10, 22), 6  # UTC folders 10-22 .. 10-27
+LOCAL_FIRST, LOCAL_LAST = "2026-10-22", "2026-10-28"  # every event of those folders
+
+
+def sql_type(field: contract.Field) -> str:
+    return {"string": "VARCHAR", "amount": "DECIMAL(18,2)", "timestamp": "TIMESTAMPTZ"}[field.kind]
+
+
+def raw_views(con, landing: Path) -> None:
+    """One view per stream/dimension straight from the JSON lines; DISTINCT drops the
+    at-least-once redeliveries (same contract fields), extra fields are not selected."""
+    con.execute("SET TimeZone = 'UTC'")
+    for stream in [*contract.STREAMS.values(), *contract.DIMENSIONS.values()]:
+        columns = "{" + ", ".join(f"'{f.name}': '{sql_type(f)}'" for f in stream.fields) + "}"
+        pattern = (
+            f"{landing}/events/{stream.name}/*/*.jsonl*"
+            if stream.name in contract.STREAMS
+            else f"{landing}/dimensions/{stream.name}.jsonl*"
+        )
+        con.execute(
+            f"CREATE VIEW raw_{stream.name} AS SELECT DISTINCT * FROM read_json("
+            f"'{pattern}', format = 'newline_delimited', columns = {columns})"
+        )
+
+
+@pytest.fixture(scope="session")
+def berlin_pipeline(tmp_path_factory):
+    """Sample data in Europe/Berlin across the end of DST, materialized through Dagster
+    (ingestion, dbt, publishing); yields (settings, DuckDB connection with raw_* views over
+    the raw JSON files and views over the published marts, the run result)."""
+    home = tmp_path_factory.mktemp("marts")
+    settings = Settings.from_env(
+        make_env(home, PROMO_ACCOUNT_TIMEZONE=TZ, PROMO_PARTITION_START="2026-10-01")
+    )
+    generate(
+        LocalStorage(settings.landing_uri),
+        FIRST,
+        DAYS,
+        seed=11,
+        scale=400,
+        bad_rate=0.0,
+        redelivery_rate=0.02,
+    )
+    assert run_dimensions(settings).success
+    result = run_daily(settings, LOCAL_FIRST, LOCAL_LAST)
+    assert result.success
+    con = duckdb.connect()
+    raw_views(con, Path(settings.landing_uri))
+    con.execute(f"CREATE MACRO local_day(ts) AS timezone('{TZ}', ts)::DATE")
+    marts = Path(settings.marts_uri)
+    for mart in (
+        "wallet_transactions",
+        "wallet_daily_summary",
+        "reward_assignments",
+        "campaign_user_errors",
+        "voucher_assignments",
+        "campaign_daily_stats",
+    ):
+        con.execute(
+            f"CREATE VIEW {mart} AS SELECT * FROM read_parquet('{marts}/{mart}/*/*.parquet')"
+        )
+    con.execute(f"CREATE VIEW user_ledger AS SELECT * FROM '{marts}/user_ledger/part-0.parquet'")
+    yield settings, con, result
+    con.close()

@@ -1,0 +1,231 @@
+"""Export one report: published marts -> validated CSV / ZIP -> destination.
+
+Streaming: the published marts are day partitions already in time order, so the export
+reads one day at a time (no global sort), pulls Arrow batches from DuckDB, validates each
+batch with the report's Pandera schema and appends it to the current CSV part. Memory
+stays at about one batch plus one day's query, whatever the window's size.
+
+Nothing is visible at the destination until the whole file is written and valid: the
+file is built in a private working folder, then published atomically through the storage
+interface, then its manifest beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from promo.reports.definitions import REPORTS, SCHEMA_VERSION, ReportDefinition
+from promo.reports.files import ROWS_PER_FILE, PartWriter, finish_file
+from promo.reports.validation import ChunkValidator
+
+BATCH_ROWS = 256 * 1024
+
+
+class ReportDataMissing(RuntimeError):
+    """The marts the report needs are not published (yet) for its window."""
+
+
+@dataclass(frozen=True)
+class ReportWindow:
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+    first_day: date  # account-local, inclusive
+    last_day: date
+
+
+@dataclass
+class ReportRequest:
+    name: str
+    report_type: str
+    params: dict[str, Any]  # bound filter values: wallet_id, sources, types, partner_id, ...
+    window: ReportWindow | None  # None: a snapshot (user ledger summary)
+    spec: dict[str, Any] = field(default_factory=dict)  # the spec as given, for the manifest
+
+
+@dataclass
+class Delivered:
+    file_name: str
+    uri: str
+    manifest_uri: str
+    rows: int
+    sha256: str
+    parts: list[dict[str, Any]]
+    manifest: dict[str, Any]
+
+
+def file_stem(
+    definition: ReportDefinition, window: ReportWindow | None, now_local: datetime
+) -> str:
+    slug = definition.report_type.replace("_", "-")
+    if window is None:
+        return f"{slug}_asof_{now_local.strftime('%Y-%m-%dT%H%M%S%z')}"
+    return f"{slug}_{window.first_day.isoformat()}_{window.last_day.isoformat()}"
+
+
+class MartFiles:
+    """Local paths of published mart partitions; S3 partitions are fetched one at a time
+    into the working folder and removed after use."""
+
+    def __init__(self, storage, workdir: Path):
+        self.storage, self.workdir = storage, workdir
+        self.local_root = Path(storage.uri) if not storage.uri.startswith("s3://") else None
+
+    def available(self, mart: str) -> set[str]:
+        return {o.key for o in self.storage.list(f"{mart}/")}
+
+    def fetch(self, key: str) -> Path:
+        if self.local_root is not None:
+            return self.local_root / key
+        target = self.workdir / "marts" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self.storage.open(key) as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 4 * 1024 * 1024)
+        return target
+
+    def release(self, path: Path) -> None:
+        if self.local_root is None:
+            path.unlink(missing_ok=True)
+
+
+def partition_keys(
+    definition: ReportDefinition, window: ReportWindow | None, mart_files
+) -> list[str]:
+    """The published files the report reads, in time order; refuses a missing day."""
+    available = mart_files.available(definition.mart)
+    if not definition.daily:
+        key = f"{definition.mart}/part-0.parquet"
+        if key not in available:
+            raise ReportDataMissing(
+                f"the {definition.mart} mart is not published yet: run `promo-reports materialize`"
+            )
+        return [key]
+    assert window is not None
+    days = [
+        window.first_day + timedelta(days=i)
+        for i in range((window.last_day - window.first_day).days + 1)
+    ]
+    keys = [f"{definition.mart}/date={d.isoformat()}/part-0.parquet" for d in days]
+    missing = [d.isoformat() for d, k in zip(days, keys, strict=True) if k not in available]
+    if missing:
+        raise ReportDataMissing(
+            f"the {definition.mart} mart has no published data for {', '.join(missing[:5])}"
+            + (f" and {len(missing) - 5} more days" if len(missing) > 5 else "")
+            + f": run `promo-reports materialize --start {missing[0]} --end {missing[-1]}` first"
+        )
+    return keys
+
+
+def _quiet_day(definition: ReportDefinition, key: str, params: dict[str, Any]) -> pl.DataFrame:
+    """Wallet Summary has one row per day of the window: a day before the wallet's first
+    transaction has no mart row, so it is all zeros (the mart fills later quiet days)."""
+    day = key.split("date=")[1].split("/")[0]
+    row: dict[str, Any] = {c.name: None for c in definition.columns}
+    for col in definition.columns:
+        if col.kind == "amount" or col.kind == "count":
+            row[col.name] = 0
+    row.update(date=day, wallet_id=params["wallet_id"], wallet_name=params.get("wallet_name"))
+    frame = pl.DataFrame([row]).with_columns(
+        [pl.col(c.name).cast(pl.Decimal(18, 2)) for c in definition.columns if c.kind == "amount"]
+        + [pl.col("transacting_users").cast(pl.Int64), pl.col("wallet_name").cast(pl.String)]
+    )
+    order = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1_000_000)
+    return frame.with_columns(pl.lit(order, pl.Int64).alias("_order"))
+
+
+def _batches(con, definition: ReportDefinition, path: Path, request: ReportRequest):
+    params = {k: v for k, v in request.params.items() if f"${k}" in definition.select_sql()}
+    params["files"] = [str(path)]
+    if definition.windowed:
+        params.update(start=request.window.start, end=request.window.end)
+    reader = con.sql(definition.select_sql(), params=params).to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        yield pl.from_arrow(batch)
+
+
+def export_report(
+    request: ReportRequest,
+    *,
+    marts,
+    destination,
+    folder: str,
+    timezone: str,
+    now: datetime,
+    generated_by: str,
+    rows_per_file: int = ROWS_PER_FILE,
+) -> Delivered:
+    definition = REPORTS[request.report_type]
+    now_local = now.astimezone(__import__("zoneinfo").ZoneInfo(timezone))
+    stem = file_stem(definition, request.window, now_local)
+    with tempfile.TemporaryDirectory(prefix="promo-report-") as tmp:
+        workdir = Path(tmp)
+        mart_files = MartFiles(marts, workdir)
+        keys = partition_keys(definition, request.window, mart_files)
+        writer = PartWriter(workdir, stem, definition.header, rows_per_file)
+        validator = ChunkValidator(definition)
+        con = duckdb.connect()
+        try:
+            # strftime renders TIMESTAMPTZ in the session zone: set it on purpose.
+            con.execute("SET TimeZone = $tz", {"tz": timezone})
+            for key in keys:
+                path = mart_files.fetch(key)
+                seen = 0
+                for chunk in _batches(con, definition, path, request):
+                    validator.check(chunk)
+                    writer.write(chunk.drop("_order"))
+                    seen += chunk.height
+                if seen == 0 and definition.report_type == "wallet_summary":
+                    chunk = _quiet_day(definition, key, request.params)
+                    validator.check(chunk)
+                    writer.write(chunk.drop("_order"))
+                mart_files.release(path)
+        finally:
+            con.close()
+        validator.finish()
+        parts = writer.close()
+        final, sha = finish_file(parts, workdir, stem)
+        manifest = {
+            "report_name": request.name,
+            "report_type": request.report_type,
+            "filters": request.spec.get("filters", {}),
+            "window": None
+            if request.window is None
+            else {
+                "start": request.window.start.astimezone(now_local.tzinfo).isoformat(),
+                "end": request.window.end.astimezone(now_local.tzinfo).isoformat(),
+                "first_day": request.window.first_day.isoformat(),
+                "last_day": request.window.last_day.isoformat(),
+                "timezone": timezone,
+            },
+            "as_of": now_local.isoformat() if request.window is None else None,
+            "file": final.name,
+            "sha256": sha,
+            "rows": sum(p.rows for p in parts),
+            "parts": [{"file": p.path.name, "rows": p.rows, "sha256": p.sha256} for p in parts],
+            "schema_version": SCHEMA_VERSION,
+            "columns": definition.header,
+            "generated_at": now_local.isoformat(),
+            "generated_by": generated_by,
+        }
+        key = f"{folder}/{final.name}"
+        uri = destination.put_file(final, key)
+        manifest_uri = destination.put_bytes(
+            (json.dumps(manifest, indent=2) + "\n").encode(), f"{key}.manifest.json"
+        )
+    return Delivered(
+        file_name=final.name,
+        uri=uri,
+        manifest_uri=manifest_uri,
+        rows=manifest["rows"],
+        sha256=sha,
+        parts=manifest["parts"],
+        manifest=manifest,
+    )
