@@ -44,8 +44,10 @@ def local_ts(column: str) -> str:
 
 
 def display(column: str, names: dict[str, str]) -> str:
+    """The product's name of a code; an unknown code stays as it is, so the report's enum
+    check names it instead of seeing a null."""
     cases = " ".join(f"WHEN '{code}' THEN '{name}'" for code, name in names.items())
-    return f"CASE {column} {cases} END"
+    return f"CASE {column} {cases} ELSE {column} END"
 
 
 @dataclass(frozen=True)
