@@ -140,7 +140,9 @@ def test_wallet_summary_one_row_per_day_with_closing_balance(berlin_pipeline):
                    CASE WHEN transaction_type IN ('CREDIT','REFUND') THEN points
                         WHEN transaction_type = 'PROMISED' THEN 0 ELSE -points END AS effect
             FROM raw_wallet_transactions WHERE wallet_id = '{wallet}'
-        ), days AS (SELECT unnest(range(DATE '2026-10-22', DATE '2026-10-29', INTERVAL 1 DAY))::DATE AS d)
+        ), days AS (
+            SELECT unnest(range(DATE '2026-10-22', DATE '2026-10-29', INTERVAL 1 DAY))::DATE AS d
+        )
         SELECT strftime(days.d, '%Y-%m-%d'),
                (SELECT coalesce(sum(effect), 0) FROM tx WHERE tx.d <= days.d)
         FROM days
@@ -269,10 +271,12 @@ def synthetic_wallet_mart(marts: Path, days: dict[str, int], bad_type_at: int | 
                        'Main' AS wallet_name, printf('u%06d', i % 50000) AS user_id,
                        CASE {bad} WHEN i % 7 = 0 THEN 'DEBIT' ELSE 'CREDIT' END AS transaction_type,
                        'API' AS transaction_source, CAST(1.25 AS DECIMAL(18,2)) AS points,
-                       CAST(CASE WHEN i % 7 = 0 THEN -1.25 ELSE 1.25 END AS DECIMAL(18,2)) AS balance_effect,
+                       CAST(CASE WHEN i % 7 = 0 THEN -1.25 ELSE 1.25 END AS DECIMAL(18,2))
+                           AS balance_effect,
                        NULL::VARCHAR AS campaign_id, NULL::VARCHAR AS coupon_code,
                        NULL::VARCHAR AS reference_transaction_id, NULL::TIMESTAMPTZ AS expires_at,
-                       TIMESTAMPTZ '{day} 00:00:00+00' + to_microseconds(i * 80000 // 1) AS occurred_at,
+                       TIMESTAMPTZ '{day} 00:00:00+00' + to_microseconds(i * 80000)
+                           AS occurred_at,
                        DATE '{day}' AS local_date
                 FROM range({n}) t(i) ORDER BY occurred_at, transaction_id
             ) TO '{target}/part-0.parquet' (FORMAT parquet)
