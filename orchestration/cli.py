@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import date
 
+from orchestration.cli_reports import add_report_parser
 from orchestration.settings import Settings, SettingsError
 
 
@@ -122,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--start", type=_date, required=True, help="first local day (YYYY-MM-DD)")
     mat.add_argument("--end", type=_date, required=True, help="last local day, inclusive")
     mat.set_defaults(func=cmd_materialize)
+
+    add_report_parser(sub)
 
     st = sub.add_parser("settings", help="print the effective settings (no secrets)")
     st.set_defaults(func=cmd_settings)

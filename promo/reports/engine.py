@@ -16,9 +16,10 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -26,6 +27,7 @@ import polars as pl
 from promo.reports.definitions import REPORTS, SCHEMA_VERSION, ReportDefinition
 from promo.reports.files import ROWS_PER_FILE, PartWriter, finish_file
 from promo.reports.validation import ChunkValidator
+from promo.reports.windows import Window
 
 BATCH_ROWS = 256 * 1024
 
@@ -34,20 +36,12 @@ class ReportDataMissing(RuntimeError):
     """The marts the report needs are not published (yet) for its window."""
 
 
-@dataclass(frozen=True)
-class ReportWindow:
-    start: datetime  # UTC, inclusive
-    end: datetime  # UTC, exclusive
-    first_day: date  # account-local, inclusive
-    last_day: date
-
-
 @dataclass
 class ReportRequest:
     name: str
     report_type: str
     params: dict[str, Any]  # bound filter values: wallet_id, sources, types, partner_id, ...
-    window: ReportWindow | None  # None: a snapshot (user ledger summary)
+    window: Window | None  # None: a snapshot (user ledger summary)
     spec: dict[str, Any] = field(default_factory=dict)  # the spec as given, for the manifest
 
 
@@ -62,9 +56,7 @@ class Delivered:
     manifest: dict[str, Any]
 
 
-def file_stem(
-    definition: ReportDefinition, window: ReportWindow | None, now_local: datetime
-) -> str:
+def file_stem(definition: ReportDefinition, window: Window | None, now_local: datetime) -> str:
     slug = definition.report_type.replace("_", "-")
     if window is None:
         return f"{slug}_asof_{now_local.strftime('%Y-%m-%dT%H%M%S%z')}"
@@ -96,9 +88,7 @@ class MartFiles:
             path.unlink(missing_ok=True)
 
 
-def partition_keys(
-    definition: ReportDefinition, window: ReportWindow | None, mart_files
-) -> list[str]:
+def partition_keys(definition: ReportDefinition, window: Window | None, mart_files) -> list[str]:
     """The published files the report reads, in time order; refuses a missing day."""
     available = mart_files.available(definition.mart)
     if not definition.daily:
@@ -163,7 +153,7 @@ def export_report(
     rows_per_file: int = ROWS_PER_FILE,
 ) -> Delivered:
     definition = REPORTS[request.report_type]
-    now_local = now.astimezone(__import__("zoneinfo").ZoneInfo(timezone))
+    now_local = now.astimezone(ZoneInfo(timezone))
     stem = file_stem(definition, request.window, now_local)
     with tempfile.TemporaryDirectory(prefix="promo-report-") as tmp:
         workdir = Path(tmp)

@@ -14,9 +14,9 @@ import duckdb
 import pytest
 
 from promo.reports.definitions import REPORTS
-from promo.reports.engine import ReportDataMissing, ReportRequest, ReportWindow, export_report
+from promo.reports.engine import ReportDataMissing, ReportRequest, export_report
 from promo.reports.validation import ReportValidationError
-from promo.timeutil import local_days_window
+from promo.reports.windows import Window, custom_window
 from resources.storage import LocalStorage, S3Storage, StorageError, open_storage
 from tests.conftest import TZ
 
@@ -26,10 +26,8 @@ ALL_SOURCES = ["CASHBACK_COUPON", "SYSTEM", "API", "PROMO_CAMPAIGN"]
 ALL_TYPES = ["CREDIT", "DEBIT", "EXPIRED", "PROMISED", "REVERSE", "REFUND"]
 
 
-def window(first: str, last: str, tz: str = TZ) -> ReportWindow:
-    f, la = date.fromisoformat(first), date.fromisoformat(last)
-    start, end = local_days_window(f, la, ZoneInfo(tz))
-    return ReportWindow(start, end, f, la)
+def window(first: str, last: str, tz: str = TZ) -> Window:
+    return custom_window(date.fromisoformat(first), date.fromisoformat(last), ZoneInfo(tz))
 
 
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
