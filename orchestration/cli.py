@@ -131,6 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def audit_log(settings: Settings) -> None:
+    """Refusals and report failures are logged to $PROMO_HOME/logs/promo.log."""
+    import logging
+
+    logger = logging.getLogger("promo")
+    if not logger.handlers:
+        (settings.home / "logs").mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(settings.home / "logs" / "promo.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -138,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    audit_log(settings)
     return args.func(args, settings)
 
 

@@ -1,13 +1,25 @@
-"""`promo-reports report ...`: create a one-time report from a spec file."""
+"""`promo-reports report ...`: create, list, show, download, stop, start and delete
+reports. Writers create, stop, start and delete; readers list, show and download; the
+access file (PROMO_ACCESS_FILE) says who is which.
+
+Exit codes: 0 done; 1 the report failed (Creation Failed); 2 invalid input; 3 not
+downloadable (not Created, or delivered to S3 only); 4 refused (access).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from orchestration.settings import Settings
+
+REFUSED, INVALID, FAILED, NOT_DOWNLOADABLE = 4, 2, 1, 3
+RUN_TAGS = ("promo/report_name", "promo/report_type", "promo/promotion_type", "promo/created_by")
 
 
 def _timestamp(text: str) -> datetime:
@@ -23,64 +35,258 @@ def _timestamp(text: str) -> datetime:
 
 
 def add_report_parser(sub) -> None:
-    report = sub.add_parser("report", help="create report files (CSV / ZIP) from the marts")
+    report = sub.add_parser("report", help="create and manage report files (CSV / ZIP)")
+    report.add_argument("--user", help="who is acting (default: PROMO_USER, else $USER)")
     actions = report.add_subparsers(dest="report_command", required=True)
+
     create = actions.add_parser(
         "create",
-        help="generate a one-time report from a YAML spec",
-        description="Validate a report spec (YAML), generate the report from the published "
-        "marts, validate the file, and deliver it to the downloads folder or S3. Prints the "
-        "delivered file's location on the last line; exits 0 when the report is Created, "
-        "non-zero with the reason on stderr otherwise.",
+        help="create a report from a YAML spec (one-time: generate now; recurring: schedule)",
+        description="Validate a report spec (YAML). A one-time spec is generated now through "
+        "Dagster (recorded in its instance): the file is validated and delivered to the "
+        "downloads folder or S3; the last line printed is its location. A recurring spec "
+        "(daily/weekly) is added to the recurring catalog and runs on its schedule. Exit 0 "
+        "when Created, non-zero with the reason on stderr otherwise.",
     )
     create.add_argument("--spec", required=True, help="the report spec, a YAML file")
-    create.add_argument("--user", help="who creates it (default: PROMO_USER, else the login name)")
+    create.add_argument("--user", dest="sub_user", help="who creates it (same as report --user)")
     create.add_argument(
-        "--now",
-        type=_timestamp,
-        help="fix the clock for date-range presets (ISO 8601 with offset; default: now)",
+        "--now", type=_timestamp, help="fix the clock for date-range presets (ISO 8601 with offset)"
     )
-    create.set_defaults(func=cmd_report_create)
+    create.set_defaults(func=cmd_create)
+
+    lst = actions.add_parser("list", help="list reports with their status")
+    kind = lst.add_mutually_exclusive_group()
+    kind.add_argument("--one-time", action="store_true", help="only one-time reports")
+    kind.add_argument("--recurring", action="store_true", help="only recurring reports")
+    lst.add_argument("--json", action="store_true", help="stable JSON for scripts")
+    lst.set_defaults(func=cmd_list)
+
+    for name, helptext, func in (
+        ("show", "show one report's configuration and status", cmd_show),
+        ("delete", "delete a recurring report: its schedule stops now; files stay", cmd_delete),
+        ("stop", "stop a recurring report's schedule (status Stopped)", cmd_stop),
+        ("start", "start a recurring report's schedule again (status Active)", cmd_start),
+    ):
+        p = actions.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("name", help="the report's name")
+        p.set_defaults(func=func)
+    download = actions.add_parser(
+        "download", help="copy a Created one-time report's file to a folder"
+    )
+    download.add_argument("name", help="the report's name (the latest Created one)")
+    download.add_argument("--to", required=True, help="destination folder")
+    download.set_defaults(func=cmd_download)
 
 
 def acting_user(args) -> str:
-    return args.user or os.environ.get("PROMO_USER") or os.environ.get("USER") or "unknown"
+    return (
+        getattr(args, "sub_user", None)
+        or args.user
+        or os.environ.get("PROMO_USER")
+        or os.environ.get("USER")
+        or "unknown"
+    )
 
 
-def cmd_report_create(args, settings: Settings) -> int:
-    from promo.reports.engine import ReportDataMissing
-    from promo.reports.service import ReportContext, load_catalog, run_report
+def allowed(args, settings: Settings, right: str, action: str) -> bool:
+    from promo.access import AccessDenied, require
+
+    try:
+        require(settings.access_file, acting_user(args), right, action)
+    except AccessDenied as exc:
+        print(str(exc), file=sys.stderr)
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------- create
+def cmd_create(args, settings: Settings) -> int:
+    from promo.reports.recurring import CatalogError, append_entry
+    from promo.reports.service import load_catalog
     from promo.reports.spec import SpecError, load_spec_file
-    from promo.reports.validation import ReportValidationError
-    from resources.storage import StorageError, open_storage
 
+    if not allowed(args, settings, "write", "report create"):
+        return REFUSED
     catalog, _ = load_catalog(settings.lake_dir)
     try:
         spec = load_spec_file(args.spec, catalog)
     except SpecError as exc:
         print(f"Creation Failed: {exc}", file=sys.stderr)
-        return 2
+        return INVALID
+    user = acting_user(args)
     if spec.is_recurring:
+        created_on = datetime.now(UTC).astimezone(settings.tz).isoformat(timespec="seconds")
+        try:
+            append_entry(settings.report_catalog, spec, user, created_on)
+        except CatalogError as exc:
+            print(f"Creation Failed: {exc}", file=sys.stderr)
+            return INVALID
+        print(f"Active: {spec.name} ({spec.frequency.label}) added to {settings.report_catalog}")
+        print("its schedule starts when the code location reloads (`make dev` reloads on start)")
+        return 0
+    return launch_one_time(spec, settings, user, args.now)
+
+
+def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -> int:
+    """Run the `one_time_report` job through Dagster, recorded in the instance."""
+    from dagster import DagsterInstance, execute_job, reconstructable
+
+    from orchestration import definitions
+    from orchestration.instance import ensure_dagster_home
+    from orchestration.registry import one_time_reports
+
+    ensure_dagster_home(settings)
+    config = {k: v for k, v in spec.to_dict().items() if k != "frequency"}
+    config.update(created_by=user, now=now.isoformat() if now else None)
+    tags = dict(
+        zip(
+            RUN_TAGS,
+            (spec.name, spec.report_type.value, spec.promotion_type.value, user),
+            strict=True,
+        )
+    )
+    with DagsterInstance.get() as instance:
+        result = execute_job(
+            reconstructable(definitions.one_time_report_job),
+            instance,
+            run_config={
+                "ops": {"create_report": {"config": config}},
+                "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            },
+            tags=tags,
+        )
+        entry = next(
+            e
+            for e in one_time_reports(instance, settings.account_timezone)
+            if e.run_id == result.run_id
+        )
+    if entry.status != "Created":
+        print(f"Creation Failed: {entry.reason}", file=sys.stderr)
+        return FAILED
+    print(f"Created: {spec.name} (run {result.run_id})")
+    print(entry.location)
+    return 0
+
+
+# ------------------------------------------------------------------------- reading
+def all_entries(settings: Settings, one_time=True, recurring=True):
+    from dagster import DagsterInstance
+
+    from orchestration.instance import ensure_dagster_home
+    from orchestration.registry import one_time_reports, recurring_reports, schedule_states
+
+    entries = []
+    if one_time:
+        ensure_dagster_home(settings)
+        with DagsterInstance.get() as instance:
+            entries += one_time_reports(instance, settings.account_timezone)
+    if recurring and settings.report_catalog.exists():
+        entries += recurring_reports(settings, schedule_states())
+    return entries
+
+
+def cmd_list(args, settings: Settings) -> int:
+    if not allowed(args, settings, "read", "report list"):
+        return REFUSED
+    entries = all_entries(settings, not args.recurring, not args.one_time)
+    if args.json:
+        print(json.dumps([e.as_dict() for e in entries], indent=2))
+        return 0
+    cols = ("name", "promotion_type", "report_type", "status", "created_by", "created_on")
+    extra = ("frequency", "next_run") if not args.one_time else ()
+    rows = [[str(getattr(e, c) or "") for c in cols + extra] for e in entries]
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols + extra)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols + extra, widths, strict=True)))
+    for row in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    return 0
+
+
+def find(settings: Settings, name: str):
+    matches = [e for e in all_entries(settings) if e.name == name]
+    # the latest one-time report of that name first, else the recurring one
+    return sorted(matches, key=lambda e: e.created_on or "", reverse=True)
+
+
+def cmd_show(args, settings: Settings) -> int:
+    if not allowed(args, settings, "read", "report show"):
+        return REFUSED
+    matches = find(settings, args.name)
+    if not matches:
+        print(f"no report named {args.name!r}", file=sys.stderr)
+        return INVALID
+    print(json.dumps(matches[0].as_dict(), indent=2))
+    return 0
+
+
+def cmd_download(args, settings: Settings) -> int:
+    if not allowed(args, settings, "read", "report download"):
+        return REFUSED
+    one_time = [e for e in find(settings, args.name) if e.kind == "one_time"]
+    created = [e for e in one_time if e.status == "Created"]
+    if not created:
+        status = one_time[0].status if one_time else "unknown"
         print(
-            "Creation Failed: this spec is recurring; add it to the recurring report catalog "
-            "instead (report create makes one-time reports)",
+            f"{args.name!r} cannot be downloaded: only a Created report can (status: {status})",
             file=sys.stderr,
         )
-        return 2
-    ctx = ReportContext(
-        marts=open_storage(settings.marts_uri, settings.s3_endpoint_url),
-        lake_dir=settings.lake_dir,
-        downloads_dir=settings.downloads_dir,
-        timezone=settings.account_timezone,
-        s3_endpoint_url=settings.s3_endpoint_url,
-    )
-    now = args.now or datetime.now(UTC)
-    try:
-        delivered = run_report(spec, ctx, now, acting_user(args))
-    except (ReportDataMissing, ReportValidationError, StorageError) as exc:
-        print(f"Creation Failed: {exc}", file=sys.stderr)
-        return 1
-    print(f"Created: {spec.name} ({delivered.rows} rows, sha256 {delivered.sha256[:12]}…)")
-    print(f"manifest: {delivered.manifest_uri}")
-    print(delivered.uri)
+        return NOT_DOWNLOADABLE
+    location = created[0].location
+    if location.startswith("s3://"):
+        print(f"{args.name!r} was delivered to S3 only: {location}", file=sys.stderr)
+        print(location)
+        return NOT_DOWNLOADABLE
+    target = Path(args.to)
+    target.mkdir(parents=True, exist_ok=True)
+    copied = shutil.copy2(location, target / Path(location).name)
+    print(copied)
+    return 0
+
+
+# ------------------------------------------------------------------------- recurring
+def _recurring(settings: Settings, name: str):
+    from promo.reports.recurring import load_catalog_file
+
+    reports, _ = load_catalog_file(settings.report_catalog)
+    return next((r for r in reports if r.spec.name == name), None)
+
+
+def _switch(args, settings: Settings, running: bool, action: str) -> int:
+    from orchestration.registry import set_schedule
+    from orchestration.schedules import schedule_name
+
+    if not allowed(args, settings, "write", action):
+        return REFUSED
+    report = _recurring(settings, args.name)
+    if report is None:
+        print(f"no recurring report named {args.name!r}", file=sys.stderr)
+        return INVALID
+    set_schedule(schedule_name(report), running)
+    print(f"{'Active' if running else 'Stopped'}: {args.name}")
+    return 0
+
+
+def cmd_stop(args, settings: Settings) -> int:
+    return _switch(args, settings, False, "report stop")
+
+
+def cmd_start(args, settings: Settings) -> int:
+    return _switch(args, settings, True, "report start")
+
+
+def cmd_delete(args, settings: Settings) -> int:
+    from orchestration.registry import set_schedule
+    from orchestration.schedules import schedule_name
+    from promo.reports.recurring import remove_entry
+
+    if not allowed(args, settings, "write", "report delete"):
+        return REFUSED
+    report = _recurring(settings, args.name)
+    if report is None:
+        print(f"no recurring report named {args.name!r}", file=sys.stderr)
+        return INVALID
+    set_schedule(schedule_name(report), False)  # future runs stop now, before the edit
+    remove_entry(settings.report_catalog, args.name)
+    print(f"Deleted: {args.name} (its schedule is stopped; files already delivered stay)")
     return 0

@@ -3,6 +3,7 @@ resource is listed here explicitly."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 from dagster import BetaWarning, Definitions
@@ -10,12 +11,19 @@ from dagster import BetaWarning, Definitions
 from assets.dbt import build_dbt_assets, dbt_resource
 from assets.ingestion import ingestion_assets
 from assets.publish import build_publish_assets
+from assets.reports import ReportSettings, build_recurring_asset
+from assets.reports import one_time_report_job as one_time_job
 from orchestration.jobs import daily_job, dimensions_job
+from orchestration.notifications import build_failure_sensor
 from orchestration.partitions import daily_partitions
+from orchestration.schedules import build_report_schedule
 from orchestration.sensors import build_landing_sensor
 from orchestration.settings import Settings
+from promo.reports.recurring import load_catalog_file
 from resources import LakeResource, StorageResource
 from resources.warehouse import WarehouseResource
+
+log = logging.getLogger("promo.definitions")
 
 # `backfill_policy` is a beta parameter that we use on purpose: a backfill over a custom
 # range must be one run (one dbt build), not one run per day.
@@ -24,15 +32,32 @@ warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_poli
 
 def build_definitions(settings: Settings) -> Definitions:
     partitions = daily_partitions(settings)
-    jobs = [daily_job(), dimensions_job()]
+    pipeline_jobs = [daily_job(), dimensions_job()]
+    recurring, invalid = load_catalog_file(settings.report_catalog)
+    for entry in invalid:
+        log.error(f"recurring report {entry.name!r} skipped: {'; '.join(entry.problems)}")
+    report_assets, report_jobs, schedules = [], [], []
+    for report in recurring:
+        report_asset = build_recurring_asset(
+            report, settings.partition_start.isoformat(), settings.account_timezone
+        )
+        job, schedule = build_report_schedule(report, report_asset, settings.report_hour)
+        report_assets.append(report_asset)
+        report_jobs.append(job)
+        schedules.append(schedule)
     return Definitions(
         assets=[
             *ingestion_assets(partitions),
             build_dbt_assets(partitions, settings.account_timezone),
             *build_publish_assets(partitions),
+            *report_assets,
         ],
-        jobs=jobs,
-        sensors=[build_landing_sensor(partitions, settings.account_timezone, jobs)],
+        jobs=[*pipeline_jobs, one_time_job, *report_jobs],
+        schedules=schedules,
+        sensors=[
+            build_landing_sensor(partitions, settings.account_timezone, pipeline_jobs),
+            build_failure_sensor([one_time_job, *report_jobs], settings.notify_webhook_url),
+        ],
         resources={
             "landing": StorageResource(
                 uri=settings.landing_uri, s3_endpoint_url=settings.s3_endpoint_url
@@ -42,6 +67,13 @@ def build_definitions(settings: Settings) -> Definitions:
             "dbt": dbt_resource(),
             "marts": StorageResource(
                 uri=settings.marts_uri, s3_endpoint_url=settings.s3_endpoint_url
+            ),
+            "reports": ReportSettings(
+                marts_uri=settings.marts_uri,
+                lake_dir=str(settings.lake_dir),
+                downloads_dir=str(settings.downloads_dir),
+                timezone=settings.account_timezone,
+                s3_endpoint_url=settings.s3_endpoint_url,
             ),
         },
     )
@@ -58,3 +90,7 @@ def promo_daily_job():
 
 def promo_dimensions_job():
     return defs.resolve_job_def("promo_dimensions")
+
+
+def one_time_report_job():
+    return defs.resolve_job_def("one_time_report")

@@ -15,7 +15,10 @@ def daily_job():
     """Every partitioned asset for a day or a range of days, in one run."""
     return define_asset_job(
         DAILY_JOB,
-        selection=AssetSelection.all() - AssetSelection.assets(*DIMENSION_KEYS),
+        # Report assets have their own (daily or weekly) partitions and schedules.
+        selection=AssetSelection.all()
+        - AssetSelection.assets(*DIMENSION_KEYS)
+        - AssetSelection.groups("reports"),
         description="Ingest the landing zone for the selected account-timezone days "
         "(and everything downstream that exists), as one run over the whole range.",
     )

@@ -33,6 +33,10 @@ class Settings:
     s3_endpoint_url: str | None
     partition_start: date
     dagster_home: Path
+    report_catalog: Path  # the recurring report catalog (YAML list of specs)
+    access_file: Path  # who may read and write reports through the CLI
+    notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
+    report_hour: int  # local hour at which recurring reports run (marts built by then)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -70,6 +74,12 @@ class Settings:
             raise SettingsError(
                 f"PROMO_PARTITION_START={start_text!r} is not a date (YYYY-MM-DD)"
             ) from exc
+        hour_text = get("PROMO_REPORT_HOUR") or "6"
+        if not hour_text.isdigit() or not 0 <= int(hour_text) <= 23:
+            raise SettingsError(f"PROMO_REPORT_HOUR={hour_text!r} must be an hour from 0 to 23")
+        webhook = get("PROMO_NOTIFY_WEBHOOK_URL")
+        if webhook and not webhook.startswith(("http://", "https://")):
+            raise SettingsError(f"PROMO_NOTIFY_WEBHOOK_URL={webhook!r} must be an http(s) URL")
         return cls(
             home=home,
             landing_uri=_uri(get("PROMO_LANDING_URI") or str(home / "landing")),
@@ -85,6 +95,16 @@ class Settings:
             s3_endpoint_url=get("PROMO_S3_ENDPOINT_URL"),
             partition_start=start,
             dagster_home=Path(get("DAGSTER_HOME") or home / "dagster_home").expanduser().resolve(),
+            report_catalog=Path(
+                get("PROMO_REPORT_CATALOG") or REPO_ROOT / "reports" / "recurring.yaml"
+            )
+            .expanduser()
+            .resolve(),
+            access_file=Path(get("PROMO_ACCESS_FILE") or home / "access.yaml")
+            .expanduser()
+            .resolve(),
+            notify_webhook_url=webhook,
+            report_hour=int(hour_text),
         )
 
     def describe(self) -> dict[str, str]:

@@ -92,9 +92,14 @@ class ReportContext:
     s3_endpoint_url: str | None = None
 
 
-def run_report(spec: ReportSpec, ctx: ReportContext, now: datetime, user: str) -> Delivered:
+def run_report(
+    spec: ReportSpec, ctx: ReportContext, now: datetime, user: str, window=None
+) -> Delivered:
+    """Export and deliver; `window` overrides the spec's (a recurring report's partition)."""
     _, names = load_catalog(ctx.lake_dir)
     request = request_of(spec, now, ZoneInfo(ctx.timezone), names)
+    if window is not None:
+        request.window = window
     return export_report(
         request,
         marts=ctx.marts,

@@ -1,0 +1,201 @@
+"""The report list, read from where the truth lives:
+
+- one-time reports are runs of the `one_time_report` job in the Dagster instance (their
+  status is the run's status; the file's location is the run's materialization);
+- recurring reports are catalog entries, and their Active/Stopped status is their
+  schedule's state in the instance — the same switch as in the Dagster UI, read and
+  flipped through Dagster's GraphQL API (`dagster-graphql`, in process, no webserver).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+from orchestration.settings import REPO_ROOT, Settings
+
+ONE_TIME_JOB = "one_time_report"
+STATUS = {
+    DagsterRunStatus.SUCCESS: "Created",
+    DagsterRunStatus.FAILURE: "Creation Failed",
+    DagsterRunStatus.CANCELED: "Creation Failed",
+}
+
+
+@dataclass
+class ReportEntry:
+    name: str
+    kind: str  # one_time | recurring
+    promotion_type: str
+    report_type: str
+    status: str  # Creating | Created | Creation Failed | Active | Stopped
+    created_by: str | None
+    created_on: str | None  # account timezone, ISO 8601
+    frequency: str | None = None
+    next_run: str | None = None
+    location: str | None = None
+    reason: str | None = None
+    run_id: str | None = None
+    report_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _local(ts: float | None, tz: str) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+
+
+def _failure_reason(instance: DagsterInstance, run) -> str | None:
+    if run.tags.get("promo/failure_reason"):
+        return run.tags["promo/failure_reason"]
+    for record in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE):
+        data = record.dagster_event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            return data.user_failure_data.description
+        if data.error:
+            return data.error.message.strip()
+    return None
+
+
+def _location(instance: DagsterInstance, run_id: str) -> str | None:
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+        meta = record.dagster_event.event_specific_data.materialization.metadata
+        if "location" in meta:
+            return meta["location"].value
+    return None
+
+
+def one_time_reports(instance: DagsterInstance, tz: str) -> list[ReportEntry]:
+    entries = []
+    for record in instance.get_run_records(RunsFilter(job_name=ONE_TIME_JOB)):
+        run = record.dagster_run
+        status = STATUS.get(run.status, "Creating")
+        entries.append(
+            ReportEntry(
+                name=run.tags.get("promo/report_name", "?"),
+                kind="one_time",
+                promotion_type=run.tags.get("promo/promotion_type", "?"),
+                report_type=run.tags.get("promo/report_type", "?"),
+                status=status,
+                created_by=run.tags.get("promo/created_by"),
+                created_on=_local(record.create_timestamp.timestamp(), tz),
+                location=_location(instance, run.run_id) if status == "Created" else None,
+                reason=_failure_reason(instance, run) if status == "Creation Failed" else None,
+                run_id=run.run_id,
+            )
+        )
+    return entries
+
+
+# ------------------------------------------------------------------ schedules (GraphQL)
+SCHEDULES_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+  name location { name }
+  schedules { name scheduleState { id status } futureTicks(limit: 1) { results { timestamp } } }
+} } } }"""
+
+
+def graphql(query: str) -> dict:
+    """Run a GraphQL query or mutation against the workspace, in process."""
+    exe = str(Path(sys.executable).parent / "dagster-graphql")
+    proc = subprocess.run(
+        [exe, "-w", str(REPO_ROOT / "workspace.yaml"), "-t", query],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("{")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"dagster-graphql failed: {proc.stderr.strip()[-500:]}")
+    return json.loads(line)
+
+
+def schedule_states() -> dict[str, dict]:
+    """schedule name -> {id, status, next_tick, location, repository}."""
+    data = graphql(SCHEDULES_QUERY)["data"]["repositoriesOrError"]
+    out = {}
+    for repo in data.get("nodes", []):
+        for sched in repo["schedules"]:
+            ticks = sched["futureTicks"]["results"]
+            out[sched["name"]] = {
+                "id": sched["scheduleState"]["id"],
+                "status": sched["scheduleState"]["status"],
+                "next_tick": ticks[0]["timestamp"] if ticks else None,
+                "location": repo["location"]["name"],
+                "repository": repo["name"],
+            }
+    return out
+
+
+ERRORS = "{ __typename ... on PythonError { message } }"
+
+
+def set_schedule(name: str, running: bool) -> str:
+    state = schedule_states().get(name)
+    if state is None:
+        raise RuntimeError(f"no schedule {name!r} in the code location")
+    if running:
+        selector = (
+            f'{{repositoryLocationName: "{state["location"]}", '
+            f'repositoryName: "{state["repository"]}", scheduleName: "{name}"}}'
+        )
+        query = f"mutation {{ startSchedule(scheduleSelector: {selector}) {ERRORS} }}"
+    else:
+        query = f'mutation {{ stopRunningSchedule(id: "{state["id"]}") {ERRORS} }}'
+    result = graphql(query)["data"]
+    outcome = next(iter(result.values()))
+    if outcome.get("__typename") == "PythonError":
+        raise RuntimeError(outcome.get("message", "schedule change failed"))
+    return "RUNNING" if running else "STOPPED"
+
+
+def recurring_reports(settings: Settings, states: dict[str, dict] | None) -> list[ReportEntry]:
+    from orchestration.schedules import schedule_name
+    from promo.reports.recurring import load_catalog_file
+
+    reports, invalid = load_catalog_file(settings.report_catalog)
+    entries = []
+    for report in reports:
+        state = (states or {}).get(schedule_name(report), {})
+        status = {"RUNNING": "Active", "STOPPED": "Stopped"}.get(state.get("status"), "Stopped")
+        spec = report.spec
+        entries.append(
+            ReportEntry(
+                name=spec.name,
+                kind="recurring",
+                promotion_type=spec.promotion_type.value,
+                report_type=spec.report_type.value,
+                status=status,
+                created_by=report.entry.get("created_by"),
+                created_on=report.entry.get("created_on"),
+                frequency=spec.frequency.label,
+                next_run=_local(state.get("next_tick"), settings.account_timezone)
+                if status == "Active"
+                else None,
+                report_id=report.report_id,
+            )
+        )
+    for bad in invalid:
+        entries.append(
+            ReportEntry(
+                name=bad.name,
+                kind="recurring",
+                promotion_type="?",
+                report_type="?",
+                status="Invalid",
+                created_by=None,
+                created_on=None,
+                reason="; ".join(bad.problems),
+            )
+        )
+    return entries

@@ -1,0 +1,112 @@
+"""The recurring report catalog: a YAML list of report specs with a daily or weekly
+frequency, each delivered to S3 on its schedule.
+
+Identity: a recurring report is known by `<name-slug>_<fingerprint>`, the fingerprint
+being a hash of its whole spec. Editing an entry in place therefore makes a NEW report
+(new schedule, new folder) and the old one disappears from the catalog: what an existing
+report delivers can never change silently. To change a report, delete it and create it
+again — which is exactly what an edit amounts to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from promo.reports.files import slugify
+from promo.reports.spec import Catalog, ReportSpec, SpecError, load_spec
+
+# Catalog-level facts about an entry, not part of the report's spec (or its fingerprint).
+META_KEYS = ("created_by", "created_on")
+
+
+class CatalogError(ValueError):
+    """The catalog file cannot be read as a list of specs."""
+
+
+@dataclass(frozen=True)
+class RecurringReport:
+    spec: ReportSpec
+    entry: dict  # the entry as written in the catalog
+
+    @property
+    def report_id(self) -> str:
+        """A Dagster-safe name: letters, digits and underscores."""
+        return f"{slugify(self.spec.name, 40).replace('-', '_')}_{self.spec.fingerprint[:8]}"
+
+
+@dataclass(frozen=True)
+class InvalidEntry:
+    index: int
+    name: str
+    problems: list[str]
+
+
+def read_entries(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text()) or []
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML ({exc})") from None
+    if isinstance(data, dict) and "reports" in data:
+        data = data["reports"] or []
+    if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
+        raise CatalogError(f"{path}: expected a list of report specs under `reports:`")
+    return data
+
+
+def load_catalog_file(
+    path: Path, catalog: Catalog | None = None
+) -> tuple[list[RecurringReport], list[InvalidEntry]]:
+    """Valid recurring reports, and the entries that are not (kept out of the schedules,
+    shown by `report list`, never silently dropped)."""
+    reports, invalid, names = [], [], set()
+    for index, entry in enumerate(read_entries(path)):
+        name = str(entry.get("name", f"entry {index + 1}"))
+        try:
+            spec = load_spec({k: v for k, v in entry.items() if k not in META_KEYS}, catalog)
+        except SpecError as exc:
+            invalid.append(InvalidEntry(index, name, exc.problems))
+            continue
+        problems = []
+        if not spec.is_recurring:
+            problems.append("frequency: a catalog entry must be daily or weekly")
+        if spec.name in names:
+            problems.append(f"name: {spec.name!r} is used by another entry")
+        if problems:
+            invalid.append(InvalidEntry(index, name, problems))
+            continue
+        names.add(spec.name)
+        reports.append(RecurringReport(spec, entry))
+    return reports, invalid
+
+
+def append_entry(path: Path, spec: ReportSpec, created_by: str, created_on: str) -> None:
+    """Add a new recurring report to the catalog (refusing a name already used)."""
+    entries = read_entries(path)
+    if any(e.get("name") == spec.name for e in entries):
+        raise CatalogError(f"a recurring report named {spec.name!r} already exists")
+    entries.append({**spec.to_dict(), "created_by": created_by, "created_on": created_on})
+    _write(path, entries)
+
+
+def remove_entry(path: Path, name: str) -> dict:
+    entries = read_entries(path)
+    kept = [e for e in entries if e.get("name") != name]
+    if len(kept) == len(entries):
+        raise CatalogError(f"no recurring report named {name!r}")
+    _write(path, kept)
+    return next(e for e in entries if e.get("name") == name)
+
+
+def _write(path: Path, entries: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(
+        "# Recurring reports: one spec per entry (see README, 'Reports').\n"
+        + yaml.safe_dump({"reports": entries}, sort_keys=False, allow_unicode=True)
+    )
+    tmp.replace(path)
