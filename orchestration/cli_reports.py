@@ -176,9 +176,9 @@ def all_entries(settings: Settings, one_time=True, recurring=True):
     from orchestration.instance import ensure_dagster_home
     from orchestration.registry import one_time_reports, recurring_reports, schedule_states
 
+    ensure_dagster_home(settings)
     entries = []
     if one_time:
-        ensure_dagster_home(settings)
         with DagsterInstance.get() as instance:
             entries += one_time_reports(instance, settings.account_timezone)
     if recurring and settings.report_catalog.exists():
@@ -253,6 +253,7 @@ def _recurring(settings: Settings, name: str):
 
 
 def _switch(args, settings: Settings, running: bool, action: str) -> int:
+    from orchestration.instance import ensure_dagster_home
     from orchestration.registry import set_schedule
     from orchestration.schedules import schedule_name
 
@@ -262,6 +263,7 @@ def _switch(args, settings: Settings, running: bool, action: str) -> int:
     if report is None:
         print(f"no recurring report named {args.name!r}", file=sys.stderr)
         return INVALID
+    ensure_dagster_home(settings)
     set_schedule(schedule_name(report), running)
     print(f"{'Active' if running else 'Stopped'}: {args.name}")
     return 0
@@ -286,6 +288,9 @@ def cmd_delete(args, settings: Settings) -> int:
     if report is None:
         print(f"no recurring report named {args.name!r}", file=sys.stderr)
         return INVALID
+    from orchestration.instance import ensure_dagster_home
+
+    ensure_dagster_home(settings)
     set_schedule(schedule_name(report), False)  # future runs stop now, before the edit
     remove_entry(settings.report_catalog, args.name)
     print(f"Deleted: {args.name} (its schedule is stopped; files already delivered stay)")

@@ -83,14 +83,20 @@ def build_definitions(settings: Settings) -> Definitions:
 defs = build_definitions(Settings.from_env())
 
 
+# Module-level accessors, so `reconstructable` can rebuild a job in another process. They
+# build from the environment as it is NOW (not from `defs`, built at first import), so a
+# caller that changed the environment since gets the jobs of its settings.
+def _job(name: str):
+    return build_definitions(Settings.from_env()).resolve_job_def(name)
+
+
 def promo_daily_job():
-    """Module-level accessor so `reconstructable` can rebuild the job in step processes."""
-    return defs.resolve_job_def("promo_daily")
+    return _job("promo_daily")
 
 
 def promo_dimensions_job():
-    return defs.resolve_job_def("promo_dimensions")
+    return _job("promo_dimensions")
 
 
 def one_time_report_job():
-    return defs.resolve_job_def("one_time_report")
+    return _job("one_time_report")

@@ -1,0 +1,376 @@
+"""Reports in Dagster: schedules, backfills, the report list and its lifecycle, access
+control and failure notifications."""
+
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+import yaml
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    build_run_status_sensor_context,
+    build_schedule_context,
+    instance_for_test,
+)
+
+from orchestration.cli import main
+from orchestration.definitions import build_definitions
+from orchestration.schedules import report_job_name, schedule_name
+from orchestration.settings import Settings
+from promo.reports.recurring import load_catalog_file
+from tests.conftest import make_env
+from tests.helpers import RANGE_END_TAG, RANGE_START_TAG
+
+pytestmark = pytest.mark.integration
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def spec(name, report_type, promotion_type, filters, frequency, bucket="reports-bucket"):
+    return {
+        "name": name,
+        "promotion_type": promotion_type,
+        "report_type": report_type,
+        "filters": filters,
+        "delivery": {"destination": "s3", "bucket": bucket, "prefix": "auto/"},
+        "frequency": frequency,
+    }
+
+
+def catalog_file(path: Path, bucket="reports-bucket") -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "reports": [
+                    spec(
+                        "Daily errors",
+                        "user_errors",
+                        "promo_campaigns",
+                        {"campaign_id": "cmp_everyday_points"},
+                        {"interval": "daily"},
+                        bucket,
+                    ),
+                    spec(
+                        "Monday summary",
+                        "wallet_summary",
+                        "loyalty_wallet",
+                        {"wallet_id": "wlt_main"},
+                        {"interval": "weekly", "delivery_day": "monday"},
+                        bucket,
+                    ),
+                    spec(
+                        "Wednesday rewards",
+                        "reward_assignment",
+                        "promo_campaigns",
+                        {"campaign_id": "cmp_everyday_points"},
+                        {"interval": "weekly", "delivery_day": "wednesday"},
+                        bucket,
+                    ),
+                ]
+            }
+        )
+    )
+    return path
+
+
+def settings_for(home: Path, **extra) -> Settings:
+    return Settings.from_env(
+        make_env(
+            home,
+            PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
+            PROMO_PARTITION_START="2026-10-01",
+            **extra,
+        )
+    )
+
+
+def test_every_catalog_entry_is_a_schedule_and_every_job_resolves(tmp_path):
+    settings = settings_for(tmp_path, PROMO_REPORT_CATALOG=str(catalog_file(tmp_path / "c.yaml")))
+    defs = build_definitions(settings)
+    reports, invalid = load_catalog_file(settings.report_catalog)
+    assert not invalid and len(reports) == 3
+    assert {s.name for s in defs.schedules} == {schedule_name(r) for r in reports}
+    jobs = {j.name for j in defs.get_repository_def().get_all_jobs()}
+    assert {report_job_name(r) for r in reports} <= jobs
+    assert {"promo_daily", "promo_dimensions", "one_time_report"} <= jobs
+
+
+@pytest.mark.parametrize(
+    "report, tick, first_day, last_day, hours",
+    [
+        # the day after the 25-hour day: it covers exactly that day
+        ("Daily errors", "2026-10-26T06:00", "2026-10-25", "2026-10-25", 25),
+        ("Daily errors", "2026-10-27T06:00", "2026-10-26", "2026-10-26", 24),
+        # weekly on Monday: the 7 days before the delivery day
+        ("Monday summary", "2026-11-02T06:00", "2026-10-26", "2026-11-01", 168),
+        # weekly on Wednesday, across the end of DST: one hour longer
+        ("Wednesday rewards", "2026-10-28T06:00", "2026-10-21", "2026-10-27", 169),
+    ],
+)
+def test_schedule_ticks_cover_the_right_window(tmp_path, report, tick, first_day, last_day, hours):
+    settings = settings_for(tmp_path, PROMO_REPORT_CATALOG=str(catalog_file(tmp_path / "c.yaml")))
+    defs = build_definitions(settings)
+    entry = next(r for r in load_catalog_file(settings.report_catalog)[0] if r.spec.name == report)
+    schedule = defs.resolve_schedule_def(schedule_name(entry))
+    assert schedule.execution_timezone == "Europe/Berlin"
+    when = datetime.fromisoformat(tick).replace(tzinfo=BERLIN)
+    with instance_for_test() as instance:
+        result = schedule.evaluate_tick(
+            build_schedule_context(instance=instance, scheduled_execution_time=when)
+        )
+    (request,) = result.run_requests
+    job = defs.resolve_job_def(report_job_name(entry))
+    window = job.partitions_def.time_window_for_partition_key(request.partition_key)
+    assert window.start.astimezone(BERLIN).date().isoformat() == first_day
+    assert (window.end.astimezone(BERLIN).date().toordinal() - 1) == datetime.fromisoformat(
+        last_day
+    ).toordinal()
+    # (in UTC: two datetimes sharing a zoneinfo subtract as wall-clock times)
+    elapsed = window.end.astimezone(ZoneInfo("UTC")) - window.start.astimezone(ZoneInfo("UTC"))
+    assert elapsed.total_seconds() == hours * 3600
+
+
+def test_a_backfill_over_a_custom_range_is_one_file_and_a_rerun_the_same(
+    berlin_pipeline, tmp_path, s3_bucket, s3_endpoint
+):
+    built, con, _ = berlin_pipeline
+    catalog = catalog_file(tmp_path / "c.yaml", bucket=s3_bucket)
+    settings = Settings.from_env(
+        make_env(
+            built.home,
+            PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
+            PROMO_PARTITION_START="2026-10-01",
+            PROMO_REPORT_CATALOG=str(catalog),
+            PROMO_S3_ENDPOINT_URL=s3_endpoint,
+        )
+    )
+    defs = build_definitions(settings)
+    entry = next(r for r in load_catalog_file(catalog)[0] if r.spec.name == "Daily errors")
+    job = defs.resolve_job_def(report_job_name(entry))
+    tags = {RANGE_START_TAG: "2026-10-22", RANGE_END_TAG: "2026-10-28"}
+    assert job.execute_in_process(instance=DagsterInstance.ephemeral(), tags=tags).success
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket)["Contents"])
+    csvs = [k for k in keys if k.endswith(".csv")]
+    assert len(csvs) == 1 and csvs[0].endswith("/user-errors_2026-10-22_2026-10-28.csv")
+    body = client.get_object(Bucket=s3_bucket, Key=csvs[0])["Body"].read()
+    (expected,) = con.sql(
+        "SELECT count(*) FROM raw_reward_events WHERE campaign_id = 'cmp_everyday_points' "
+        "AND status = 'FAILED' AND timezone('Europe/Berlin', occurred_at)::DATE "
+        "BETWEEN DATE '2026-10-22' AND DATE '2026-10-28'"
+    ).fetchall()[0]
+    assert body.count(b"\n") - 1 == expected
+    assert job.execute_in_process(instance=DagsterInstance.ephemeral(), tags=tags).success
+    again = client.get_object(Bucket=s3_bucket, Key=csvs[0])["Body"].read()
+    assert again == body, "a re-run delivers the same file again"
+
+
+# ---------------------------------------------------------------------------- CLI
+@pytest.fixture
+def cli(berlin_pipeline, tmp_path, monkeypatch):
+    built, _, _ = berlin_pipeline
+    access = tmp_path / "access.yaml"
+    access.write_text(
+        yaml.safe_dump({"users": {"ana@example.com": "write", "bob@example.com": "read"}})
+    )
+    env = make_env(
+        built.home,
+        PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
+        PROMO_PARTITION_START="2026-10-01",
+        PROMO_ACCESS_FILE=str(access),
+        PROMO_REPORT_CATALOG=str(tmp_path / "catalog.yaml"),
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+    )
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return Settings.from_env()
+
+
+def one_time(tmp_path, name, date_range):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "promotion_type": "promo_campaigns",
+                "report_type": "reward_assignment",
+                "filters": {"campaign_id": "cmp_everyday_points"},
+                "date_range": date_range,
+                "delivery": {"destination": "download"},
+                "frequency": "one_time",
+            }
+        )
+    )
+    return str(path)
+
+
+def listing(capsys, *extra):
+    capsys.readouterr()
+    assert main(["report", "--user", "bob@example.com", "list", "--json", *extra]) == 0
+    return {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+
+
+def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
+    good = one_time(tmp_path, "October rewards", {"start": "2026-10-22", "end": "2026-10-28"})
+    bad = one_time(tmp_path, "November rewards", {"start": "2026-11-10", "end": "2026-11-12"})
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", good]) == 0
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", bad]) == 1
+    assert "materialize --start 2026-11-10" in capsys.readouterr().err
+    # a reader may not create; the refusal names the user and the right
+    assert main(["report", "--user", "bob@example.com", "create", "--spec", good]) == 4
+    assert "bob@example.com has only read access" in capsys.readouterr().err
+    assert main(["report", "--user", "eve@example.com", "list"]) == 4
+    assert "eve@example.com is not in the access file" in capsys.readouterr().err
+
+    reports = listing(capsys, "--one-time")
+    assert reports["October rewards"]["status"] == "Created"
+    assert reports["October rewards"]["created_by"] == "ana@example.com"
+    assert reports["October rewards"]["created_on"].endswith("+01:00")
+    assert reports["November rewards"]["status"] == "Creation Failed"
+    assert "no published data" in reports["November rewards"]["reason"]
+
+    target = tmp_path / "mine"
+    assert (
+        main(
+            [
+                "report",
+                "--user",
+                "bob@example.com",
+                "download",
+                "October rewards",
+                "--to",
+                str(target),
+            ]
+        )
+        == 0
+    )
+    (copied,) = target.iterdir()
+    assert copied.name == "reward-assignment_2026-10-22_2026-10-28.csv"
+    assert (
+        main(
+            [
+                "report",
+                "--user",
+                "bob@example.com",
+                "download",
+                "November rewards",
+                "--to",
+                str(target),
+            ]
+        )
+        == 3
+    )
+    assert "only a Created report can" in capsys.readouterr().err
+
+
+def test_cli_recurring_create_stop_start_delete_keeps_files(
+    cli, tmp_path, capsys, s3_bucket, s3_endpoint, monkeypatch
+):
+    monkeypatch.setenv("PROMO_S3_ENDPOINT_URL", s3_endpoint)
+    path = tmp_path / "recurring.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            spec(
+                "Daily errors",
+                "user_errors",
+                "promo_campaigns",
+                {"campaign_id": "cmp_everyday_points"},
+                {"interval": "daily"},
+                s3_bucket,
+            )
+        )
+    )
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", str(path)]) == 0
+    assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Active"
+
+    # one scheduled run's file, produced before the deletion
+    settings = Settings.from_env()
+    entry = load_catalog_file(settings.report_catalog)[0][0]
+    job = build_definitions(settings).resolve_job_def(report_job_name(entry))
+    assert job.execute_in_process(
+        partition_key="2026-10-25", instance=DagsterInstance.ephemeral()
+    ).success
+
+    assert main(["report", "--user", "ana@example.com", "stop", "Daily errors"]) == 0
+    assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Stopped"
+    assert main(["report", "--user", "ana@example.com", "start", "Daily errors"]) == 0
+    assert main(["report", "--user", "bob@example.com", "delete", "Daily errors"]) == 4
+    assert main(["report", "--user", "ana@example.com", "delete", "Daily errors"]) == 0
+    assert "Daily errors" not in listing(capsys, "--recurring")
+    keys = [
+        o["Key"]
+        for o in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket=s3_bucket)[
+            "Contents"
+        ]
+    ]
+    assert any(k.endswith("user-errors_2026-10-25_2026-10-25.csv") for k in keys), "files stay"
+
+
+# ------------------------------------------------------------------- notifications
+class Collector(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        Collector.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_failed_report_is_posted_to_the_webhook(berlin_pipeline, tmp_path):
+    built, _, _ = berlin_pipeline
+    server = HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        settings = Settings.from_env(
+            make_env(
+                built.home,
+                PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
+                PROMO_PARTITION_START="2026-10-01",
+                PROMO_NOTIFY_WEBHOOK_URL=url,
+                PROMO_REPORT_CATALOG=str(tmp_path / "none.yaml"),
+            )
+        )
+        defs = build_definitions(settings)
+        config = {
+            "name": "Doomed",
+            "promotion_type": "promo_campaigns",
+            "report_type": "user_errors",
+            "filters": {"campaign_id": "cmp_everyday_points"},
+            "date_range": {"start": "2026-12-01", "end": "2026-12-02"},
+        }
+        with instance_for_test() as instance:
+            result = defs.resolve_job_def("one_time_report").execute_in_process(
+                run_config={"ops": {"create_report": {"config": config}}},
+                instance=instance,
+                raise_on_error=False,
+                tags={"promo/report_name": "Doomed"},
+            )
+            assert not result.success
+            failure = next(
+                e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE
+            )
+            sensor = defs.resolve_sensor_def("report_failure_sensor")
+            context = build_run_status_sensor_context(
+                sensor_name=sensor.name,
+                dagster_event=failure,
+                dagster_instance=instance,
+                dagster_run=result.dagster_run,
+                repository_def=defs.get_repository_def(),
+            )
+            sensor(context.for_run_failure())
+            tags = instance.get_run_by_id(result.run_id).tags
+        (payload,) = Collector.received
+        assert payload["report"] == "Doomed" and payload["status"] == "Creation Failed"
+        assert "no published data for 2026-12-01" in payload["reason"]
+        assert "no published data" in tags["promo/failure_reason"]
+    finally:
+        server.shutdown()
