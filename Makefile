@@ -14,7 +14,7 @@ DEMO_DAYS ?= 28
 DEMO_END ?= 2026-11-15
 DEMO_SCALE ?= 2000
 
-.PHONY: install demo test test-fast dev bench lint dbt-parse clean
+.PHONY: install demo test test-fast dev bench lint dbt-parse clean browser
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -52,6 +52,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
+
+browser:  ## headless Chromium for the stats page tests (Debian package; needs root)
+	bash scripts/install_browser.sh
 
 clean:
 	rm -rf $(PROMO_HOME) dbt_project/target tests/artifacts

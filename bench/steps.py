@@ -1,53 +1,368 @@
-"""Benchmark steps, each run in its own process by bench/run.py. The last line printed is
-a JSON object of counts."""
+"""Benchmark steps, each run in its own process by bench/run.py (`python -m bench.steps STEP
+...`), so its peak memory is its own. The last line printed is a JSON object: counts, and
+`work_s`, the time of the measured work alone (without the interpreter start and imports,
+which the harness's wall time includes).
+
+Settings come from the environment (PROMO_HOME etc.), as for the CLI.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from datetime import date
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Dagster's console logger prints every engine event at DEBUG; warnings and errors only.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+# The report the export benchmark builds, and its bound.
+WALLET = "W-BENCH"
+ALL_SOURCES = ["CASHBACK_COUPON", "SYSTEM", "API", "PROMO_CAMPAIGN"]
+ALL_TYPES = ["CREDIT", "DEBIT", "EXPIRED", "PROMISED", "REVERSE", "REFUND"]
 
 
+class Timer:
+    def __enter__(self):
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = round(time.perf_counter() - self.started, 2)
+
+
+# ------------------------------------------------------------------ pipeline steps
 def generate(args) -> dict:
     from orchestration.settings import Settings
     from promo.generator import generate as gen
     from resources.storage import LocalStorage
 
     settings = Settings.from_env()
-    summary = gen(
-        LocalStorage(settings.landing_uri),
-        date.fromisoformat(args.start),
-        args.days,
-        scale=args.scale,
-    )
-    return {"lines": sum(s.lines for s in summary.streams.values())}
+    with Timer() as t:
+        summary = gen(
+            LocalStorage(settings.landing_uri),
+            date.fromisoformat(args.start),
+            args.days,
+            scale=args.scale,
+        )
+    return {
+        "lines": sum(s.lines for s in summary.streams.values()),
+        "wallet_lines": summary.streams["wallet_transactions"].lines,
+        "work_s": t.seconds,
+    }
 
 
-def ingest(args) -> dict:
-    from dagster import AssetKey, DagsterInstance
+def _daily_run(args, keys):
+    """The daily job in process over local days start..end as ONE run (like a backfill
+    with the single-run policy), limited to `keys`."""
+    from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
     from orchestration.settings import Settings
+
+    job = build_definitions(Settings.from_env()).resolve_job_def("promo_daily")
+    with Timer() as t:
+        result = job.execute_in_process(
+            instance=DagsterInstance.ephemeral(),
+            tags={RANGE_START_TAG: args.start, RANGE_END_TAG: args.end},
+            asset_selection=keys,
+            run_config=QUIET,
+        )
+    assert result.success
+    return result, t.seconds
+
+
+def ingest(args) -> dict:
+    from dagster import AssetKey
+
     from promo import contract
 
-    settings = Settings.from_env()
-    job = build_definitions(settings).resolve_job_def("promo_daily")
-    result = job.execute_in_process(
-        instance=DagsterInstance.ephemeral(),
-        tags={
-            "dagster/asset_partition_range_start": args.start,
-            "dagster/asset_partition_range_end": args.end,
-        },
-        asset_selection=[AssetKey(["lake", s]) for s in contract.STREAMS],
-    )
+    result, seconds = _daily_run(args, [AssetKey(["lake", s]) for s in contract.STREAMS])
+    lines = sum(m.metadata["lines"].value for m in _one_per_asset(result).values())
+    return {"lines": lines, "work_s": seconds}
+
+
+def _one_per_asset(result) -> dict:
+    """A run over a partition range records one materialization PER PARTITION, each with
+    the metadata of the whole run: keep one per asset, or the counts are multiplied."""
+    out = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            out.setdefault(mat.asset_key, mat)
+    return out
+
+
+def dimensions(args) -> dict:
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import Settings
+
+    job = build_definitions(Settings.from_env()).resolve_job_def("promo_dimensions")
+    with Timer() as t:
+        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), run_config=QUIET)
     assert result.success
-    lines = sum(
-        m.metadata["lines"].value
-        for s in contract.STREAMS
-        for m in result.asset_materializations_for_node(f"lake__{s}")
+    return {"work_s": t.seconds}
+
+
+def _keys(prefix: str):
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import Settings
+
+    graph = build_definitions(Settings.from_env()).resolve_asset_graph()
+    return sorted(k for k in graph.get_all_asset_keys() if k.path[0] == prefix)
+
+
+def dbt(args) -> dict:
+    """`dbt build` (models + tests as asset checks) through the dagster-dbt multi-asset."""
+    from orchestration.settings import Settings
+    from resources.warehouse import connect
+
+    result, seconds = _daily_run(args, _keys("warehouse"))
+    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed = [e for e in checks if not e.event_specific_data.passed]
+    with connect(Settings.from_env().warehouse_path) as con:
+        rows = con.sql(
+            "SELECT count(*) FROM wallet_transactions WHERE local_date BETWEEN $a AND $b",
+            params={"a": date.fromisoformat(args.start), "b": date.fromisoformat(args.end)},
+        ).fetchall()[0][0]
+    return {
+        "wallet_rows": rows,
+        "checks": len(checks),
+        "checks_failed": len(failed),
+        "work_s": seconds,
+    }
+
+
+def publish(args) -> dict:
+    result, seconds = _daily_run(args, _keys("marts"))
+    mats = list(_one_per_asset(result).values())
+    return {
+        "partitions": sum(m.metadata["partitions"].value for m in mats),
+        "published_rows": sum(m.metadata["rows"].value for m in mats),
+        "work_s": seconds,
+    }
+
+
+# ------------------------------------------------------------------ report export
+def synthetic_mart(args) -> dict:
+    """A published `wallet_transactions` mart for ONE wallet: `days` local-day partitions
+    of the account timezone, `rows` in all, every type and source, in the mart's layout
+    (the columns dbt publishes, rows ordered by occurred_at, transaction_id)."""
+    from zoneinfo import ZoneInfo
+
+    import duckdb
+
+    from promo.timeutil import local_midnight_utc
+
+    tz = ZoneInfo(args.tz)
+    first = date.fromisoformat(args.start)
+    base, extra = divmod(args.rows, args.days)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    with Timer() as t:
+        for d in range(args.days):
+            day = first + timedelta(days=d)
+            n = base + (1 if d < extra else 0)
+            start = local_midnight_utc(day, tz)
+            # Spread the day's rows over its first 23 h (a DST day has 23 h), in order.
+            step_us = (23 * 3600 * 1_000_000) // n
+            target = Path(args.out) / "wallet_transactions" / f"date={day.isoformat()}"
+            target.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"""
+                COPY (
+                    WITH t AS (
+                        SELECT i,
+                               TIMESTAMPTZ '{start.isoformat()}' + to_microseconds(i * {step_us})
+                                   AS occurred_at,
+                               (['CREDIT', 'CREDIT', 'CREDIT', 'DEBIT', 'EXPIRED', 'PROMISED',
+                                 'REVERSE', 'REFUND'])[1 + i % 8] AS transaction_type,
+                               (['PROMO_CAMPAIGN', 'API', 'CASHBACK_COUPON', 'SYSTEM'])
+                                   [1 + (i // 8) % 4] AS transaction_source
+                        FROM range({n}) r(i)
+                    )
+                    SELECT printf('tx-{day}-%09d', i) AS transaction_id,
+                           '{WALLET}' AS wallet_id,
+                           'Bench wallet' AS wallet_name,
+                           printf('u%07d', (i * 7919) % 400000) AS user_id,
+                           transaction_type, transaction_source,
+                           CAST(1 + (i % 5000) / 100.0 AS DECIMAL(18, 2)) AS points,
+                           CAST(CASE WHEN transaction_type IN ('CREDIT', 'REFUND')
+                                     THEN 1 + (i % 5000) / 100.0
+                                     WHEN transaction_type = 'PROMISED' THEN 0
+                                     ELSE -(1 + (i % 5000) / 100.0) END AS DECIMAL(18, 2))
+                               AS balance_effect,
+                           CASE WHEN transaction_source = 'PROMO_CAMPAIGN'
+                                THEN printf('camp-%03d', i % 40) END AS campaign_id,
+                           CASE WHEN transaction_source = 'CASHBACK_COUPON'
+                                THEN printf('CPN-%08d', i) END AS coupon_code,
+                           CASE WHEN transaction_type IN ('REVERSE', 'REFUND')
+                                THEN printf('tx-{day}-%09d', i - 1) END
+                               AS reference_transaction_id,
+                           CASE WHEN transaction_type = 'CREDIT'
+                                THEN occurred_at + INTERVAL 90 DAY END AS expires_at,
+                           occurred_at,
+                           timezone('{args.tz}', occurred_at) AS occurred_at_local,
+                           DATE '{day}' AS local_date
+                    FROM t
+                    ORDER BY occurred_at, transaction_id
+                ) TO '{target}/part-0.parquet' (FORMAT parquet, COMPRESSION zstd)
+                """
+            )
+    con.close()
+    size = sum(p.stat().st_size for p in Path(args.out).rglob("*.parquet"))
+    return {"rows": args.rows, "parquet_mb": round(size / 2**20), "work_s": t.seconds}
+
+
+def _request(args):
+    from zoneinfo import ZoneInfo
+
+    from promo.reports.engine import ReportRequest
+    from promo.reports.windows import custom_window
+
+    first = date.fromisoformat(args.start)
+    window = custom_window(first, first + timedelta(days=args.days - 1), ZoneInfo(args.tz))
+    return ReportRequest(
+        "bench",
+        "wallet_transactions",
+        {"wallet_id": WALLET, "sources": ALL_SOURCES, "types": ALL_TYPES},
+        window,
     )
-    return {"lines": lines}
+
+
+class Phases:
+    """Wall time per phase of one export, by wrapping the engine's own functions (a few
+    hundred clock reads in all: no measurable overhead). The engine is not changed."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def add(self, name: str, started: float) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def wrap(self, owner, attr: str, name: str) -> None:
+        original = getattr(owner, attr)
+
+        def timed(*a, **kw):
+            started = time.perf_counter()
+            try:
+                return original(*a, **kw)
+            finally:
+                self.add(name, started)
+
+        setattr(owner, attr, timed)
+
+    def wrap_batches(self, engine) -> None:
+        """Time spent producing each batch: DuckDB's query and Arrow -> polars."""
+        original = engine._batches
+
+        def timed(*a, **kw):
+            gen = original(*a, **kw)
+            while True:
+                started = time.perf_counter()
+                try:
+                    batch = next(gen)
+                except StopIteration:
+                    self.add("query", started)
+                    return
+                self.add("query", started)
+                yield batch
+
+        engine._batches = timed
+
+
+def export(args) -> dict:
+    """The product's export_report on the synthetic mart: query per day, validation,
+    CSV parts, ISA-L ZIP, manifest and delivery to a local downloads folder."""
+    from datetime import UTC, datetime
+
+    from promo.reports import engine, files, validation
+    from resources.storage import LocalStorage
+
+    phases = Phases()
+    phases.wrap_batches(engine)
+    phases.wrap(validation.ChunkValidator, "check", "validate (Pandera, per chunk)")
+    phases.wrap(validation.ChunkValidator, "finish", "validate (id uniqueness)")
+    phases.wrap(files.PartWriter, "write", "CSV write")
+    phases.wrap(engine, "finish_file", "ZIP (ISA-L deflate) + SHA-256")
+    request = _request(args)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    with Timer() as t:
+        delivered = engine.export_report(
+            request,
+            marts=LocalStorage(args.marts),
+            destination=LocalStorage(args.out),
+            folder="bench",
+            timezone=args.tz,
+            now=datetime.now(UTC),
+            generated_by="bench",
+        )
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    # The query phase includes DuckDB -> Arrow -> polars and the generator's own frames;
+    # "other" is what the wrapped phases do not cover (listing, manifest, delivery).
+    named = {k: round(v, 2) for k, v in phases.seconds.items()}
+    named["other"] = round(t.seconds - sum(phases.seconds.values()), 2)
+    return {
+        "rows": delivered.rows,
+        "parts": len(delivered.parts),
+        "file_mb": round(Path(delivered.uri).stat().st_size / 2**20),
+        "uri": delivered.uri,
+        "part_sha256": [p["sha256"] for p in delivered.parts],
+        "phases": named,
+        "work_s": t.seconds,
+    }
+
+
+def bound_sql(args) -> str:
+    """The bare lower bound: the report's own column expressions (same display names,
+    same timezone conversion and ISO rendering), over every published day file at once,
+    one global ORDER BY, one CSV."""
+    from promo.reports.definitions import REPORTS
+
+    definition = REPORTS["wallet_transactions"]
+    cols = ",\n  ".join(f"{c.sql} AS {c.name}" for c in definition.columns)
+    return (
+        f"SELECT\n  {cols}\nFROM read_parquet($files)\n"
+        f"WHERE wallet_id = $wallet_id\n"
+        f"ORDER BY {definition.order_key}, {definition.id_column}"
+    )
+
+
+def bound(args) -> dict:
+    import duckdb
+
+    files_ = sorted(str(p) for p in Path(args.marts).glob("wallet_transactions/date=*/*.parquet"))
+    out = Path(args.out) / "bound.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = $tz", {"tz": args.tz})
+    select = bound_sql(args)
+    with Timer() as t:
+        # COPY takes no prepared parameters: the (trusted) file list and wallet are inlined.
+        con.execute(
+            f"COPY ({select.replace('$files', repr(files_)).replace('$wallet_id', repr(WALLET))})"
+            f" TO '{out}' (HEADER, FORMAT csv)"
+        )
+    con.close()
+    return {
+        "file_mb": round(out.stat().st_size / 2**20),
+        "uri": str(out),
+        "files": len(files_),
+        "work_s": t.seconds,
+    }
 
 
 def main() -> int:
@@ -57,11 +372,35 @@ def main() -> int:
     g.add_argument("--start", required=True)
     g.add_argument("--days", type=int, required=True)
     g.add_argument("--scale", type=int, required=True)
-    i = sub.add_parser("ingest")
-    i.add_argument("--start", required=True)
-    i.add_argument("--end", required=True)
+    for name in ("ingest", "dbt", "publish"):
+        p = sub.add_parser(name)
+        p.add_argument("--start", required=True)
+        p.add_argument("--end", required=True)
+    sub.add_parser("dimensions")
+    for name in ("synthetic-mart", "export", "bound"):
+        p = sub.add_parser(name)
+        p.add_argument("--start", required=True)
+        p.add_argument("--days", type=int, required=True)
+        p.add_argument("--tz", required=True)
+        p.add_argument("--marts" if name != "synthetic-mart" else "--out", required=True)
+        if name != "synthetic-mart":
+            p.add_argument("--out", required=True)
+        if name == "synthetic-mart":
+            p.add_argument("--rows", type=int, required=True)
+        if name == "export":
+            p.add_argument("--profile", help="write cProfile stats to this file")
     args = parser.parse_args()
-    print(json.dumps({"generate": generate, "ingest": ingest}[args.step](args)))
+    steps = {
+        "generate": generate,
+        "ingest": ingest,
+        "dimensions": dimensions,
+        "dbt": dbt,
+        "publish": publish,
+        "synthetic-mart": synthetic_mart,
+        "export": export,
+        "bound": bound,
+    }
+    print(json.dumps(steps[args.step](args)))
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 
 from orchestration.cli_reports import add_report_parser
+from orchestration.cli_stats import add_stats_parser
 from orchestration.settings import Settings, SettingsError
 
 
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     mat.set_defaults(func=cmd_materialize)
 
     add_report_parser(sub)
+    add_stats_parser(sub)
 
     st = sub.add_parser("settings", help="print the effective settings (no secrets)")
     st.set_defaults(func=cmd_settings)

@@ -13,6 +13,7 @@ from assets.ingestion import ingestion_assets
 from assets.publish import build_publish_assets
 from assets.reports import ReportSettings, build_recurring_asset
 from assets.reports import one_time_report_job as one_time_job
+from assets.stats import build_stats_assets
 from orchestration.jobs import daily_job, dimensions_job
 from orchestration.notifications import build_failure_sensor
 from orchestration.partitions import daily_partitions
@@ -50,6 +51,7 @@ def build_definitions(settings: Settings) -> Definitions:
             *ingestion_assets(partitions),
             build_dbt_assets(partitions, settings.account_timezone),
             *build_publish_assets(partitions),
+            *build_stats_assets(partitions, settings.account_timezone),
             *report_assets,
         ],
         jobs=[*pipeline_jobs, one_time_job, *report_jobs],
