@@ -31,8 +31,8 @@ dbt-parse: install
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . 
 
 demo: install dbt-parse
-	$(BIN)/promo-reports generate --start $(DEMO_START) --days $(DEMO_DAYS) --seed 7 --scale $(DEMO_SCALE) --quiet
-	$(BIN)/promo-reports materialize --start $(DEMO_START) --end $(DEMO_END)
+	DEMO_START=$(DEMO_START) DEMO_DAYS=$(DEMO_DAYS) DEMO_END=$(DEMO_END) DEMO_SCALE=$(DEMO_SCALE) \
+		$(BIN)/python scripts/demo.py
 
 test: install dbt-parse lint
 	$(BIN)/python -m pytest
