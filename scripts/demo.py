@@ -66,6 +66,8 @@ def main() -> None:
 
 
 def recurring_demo(settings) -> None:
+    import logging
+
     import boto3
     from dagster import DagsterInstance
     from moto.server import ThreadedMotoServer
@@ -74,8 +76,6 @@ def recurring_demo(settings) -> None:
     from orchestration.schedules import report_job_name
     from orchestration.settings import Settings
     from promo.reports.recurring import load_catalog_file
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's request log
     reports, _ = load_catalog_file(settings.report_catalog)
