@@ -108,8 +108,13 @@ class Settings:
         )
 
     def describe(self) -> dict[str, str]:
-        """Settings as text, for logs and `promo-reports settings`. Holds no secrets."""
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        """Settings as text, for logs and `promo-reports settings`. Holds no secrets: a
+        webhook URL may carry a token in its path or query, so only its host is shown."""
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        if self.notify_webhook_url:
+            scheme, _, rest = self.notify_webhook_url.partition("://")
+            out["notify_webhook_url"] = f"{scheme}://{rest.split('/')[0].split('@')[-1]}/…"
+        return out
 
 
 def _uri(value: str) -> str:
