@@ -1,0 +1,256 @@
+"""S3 faults, produced for real where possible: a moto server stopped in the middle of a
+multipart report upload and of a mart publish; throttling and reset connections injected
+into the client (faults a local server cannot be made to produce), which must be retried;
+and no credential ever shows in outputs, logs, metadata or errors."""
+
+import json
+import socket
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import boto3
+import botocore.awsrequest
+import pytest
+from botocore.exceptions import ConnectionClosedError
+from dagster import DagsterInstance
+from moto.server import ThreadedMotoServer
+
+from orchestration.cli import main
+from orchestration.registry import one_time_reports
+from promo.generator import generate
+from promo.reports.engine import ReportRequest, export_report
+from promo.reports.windows import custom_window
+from resources.storage import LocalStorage, S3Storage, StorageError, open_storage
+from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, make_env
+from tests.helpers import run_daily, run_dimensions
+from tests.integration.test_report_engine import ALL_SOURCES, ALL_TYPES, synthetic_wallet_mart
+
+pytestmark = pytest.mark.reliability
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+class Outage:
+    """A moto server on a fixed port that can be stopped and started again; moto keeps
+    its in-memory state across restarts in the same process, like a real outage."""
+
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = None
+
+    def up(self):
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def down(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def outage(s3_endpoint):  # s3_endpoint sets the fake credentials
+    server = Outage()
+    server.up()
+    boto3.client("s3", endpoint_url=server.url).create_bucket(Bucket="fault-bucket")
+    yield server
+    try:
+        server.down()
+    except Exception:
+        pass
+
+
+def keys(url: str, bucket: str) -> list[str]:
+    listed = boto3.client("s3", endpoint_url=url).list_objects_v2(Bucket=bucket)
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def wallet_request(day: str = "2026-10-01") -> ReportRequest:
+    from zoneinfo import ZoneInfo
+
+    d = date.fromisoformat(day)
+    return ReportRequest(
+        "fault",
+        "wallet_transactions",
+        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
+        custom_window(d, d, ZoneInfo("UTC")),
+    )
+
+
+def test_server_stops_mid_report_upload_then_a_retry_delivers(outage, tmp_path, monkeypatch):
+    marts = tmp_path / "marts"
+    synthetic_wallet_mart(marts, {"2026-10-01": 400_000})  # ~45 MB of CSV
+    monkeypatch.setattr(S3Storage, "MULTIPART_THRESHOLD", 8 * 1024 * 1024)
+    destination = open_storage("s3://fault-bucket/reports", outage.url)
+    parts = {"n": 0}
+
+    def stop_server_at_third_part(**kwargs):
+        parts["n"] += 1
+        if parts["n"] == 3:
+            outage.down()  # the server goes away in the middle of the upload
+
+    destination.client.meta.events.register("before-send.s3.UploadPart", stop_server_at_third_part)
+    started = time.monotonic()
+    with pytest.raises(StorageError) as failure:
+        export_report(
+            wallet_request(),
+            marts=LocalStorage(marts),
+            destination=destination,
+            folder="daily",
+            timezone="UTC",
+            now=NOW,
+            generated_by="t",
+        )
+    assert time.monotonic() - started < 120, "retries are bounded"
+    assert "cannot write s3://fault-bucket/reports/daily/" in str(failure.value)
+    assert FAKE_SECRET not in str(failure.value)
+
+    outage.up()
+    assert [
+        k for k in keys(outage.url, "fault-bucket") if not k.startswith("reports/daily/.tmp-")
+    ] == []
+    destination.client.meta.events.unregister(
+        "before-send.s3.UploadPart", stop_server_at_third_part
+    )
+    delivered = export_report(
+        wallet_request(),
+        marts=LocalStorage(marts),
+        destination=destination,
+        folder="daily",
+        timezone="UTC",
+        now=NOW,
+        generated_by="t",
+    )
+    body = (
+        boto3.client("s3", endpoint_url=outage.url)
+        .get_object(
+            Bucket="fault-bucket", Key="reports/daily/wallet-transactions_2026-10-01_2026-10-01.csv"
+        )["Body"]
+        .read()
+    )
+    assert body.count(b"\n") == 400_001 and delivered.rows == 400_000
+
+
+def test_throttling_and_reset_connections_are_retried(outage):
+    storage = open_storage("s3://fault-bucket/x", outage.url)
+    seen = {"n": 0}
+
+    def flaky(request, **kwargs):
+        seen["n"] += 1
+        if seen["n"] == 1:
+            raise ConnectionClosedError(endpoint_url=request.url)
+        if seen["n"] == 2:
+            return botocore.awsrequest.AWSResponse(
+                request.url,
+                503,
+                {},
+                _Raw(b"<Error><Code>SlowDown</Code><Message>Reduce your rate</Message></Error>"),
+            )
+        return None  # the real server answers
+
+    storage.client.meta.events.register("before-send.s3.PutObject", flaky)
+    storage.put_bytes(b"hello", "a.txt")
+    assert seen["n"] >= 3, "one reset and one throttle were retried"
+    assert storage.read_bytes("a.txt") == b"hello"
+
+
+class _Raw:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def stream(self, **kwargs):
+        yield self._data
+
+    def read(self, *args, **kwargs):
+        data, self._data = self._data, b""
+        return data
+
+
+def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env):
+    settings = promo_env(
+        PROMO_MARTS_URI="s3://fault-bucket/marts", PROMO_S3_ENDPOINT_URL=outage.url
+    )
+    generate(LocalStorage(settings.landing_uri), date(2026, 10, 23), 2, seed=8, scale=150)
+    assert run_dimensions(settings).success
+    # A first run builds the warehouse; the server then dies before publishing.
+    from tests.helpers import INGESTION_KEYS
+
+    assert run_daily(settings, "2026-10-23", "2026-10-24", selection=INGESTION_KEYS).success
+    outage.down()
+    failed = run_daily(settings, "2026-10-23", "2026-10-24")
+    assert not failed.success
+    failures = [e for e in failed.all_events if e.is_step_failure]
+    assert [e.step_key for e in failures] == ["publish_marts"]
+    error, message = failures[0].step_failure_data.error, ""
+    while error is not None:  # the step error wraps the storage error that says why
+        message += error.message
+        error = error.cause
+    assert "cannot write s3://fault-bucket/marts/" in message or "cannot list" in message
+    assert FAKE_SECRET not in message
+    outage.up()
+    marts = [k for k in keys(outage.url, "fault-bucket") if k.startswith("marts/")]
+    assert marts == [], "nothing half-published is visible"
+    assert run_daily(settings, "2026-10-23", "2026-10-24").success
+    published = keys(outage.url, "fault-bucket")
+    assert "marts/wallet_transactions/date=2026-10-24/part-0.parquet" in published
+    assert not [k for k in published if "/.tmp-" in k]
+
+
+def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
+    berlin_pipeline, outage, tmp_path, monkeypatch, capsys
+):
+    built, _, _ = berlin_pipeline
+    access = tmp_path / "access.yaml"
+    access.write_text("users:\n  ana@example.com: write\n")
+    env = make_env(
+        built.home,
+        PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
+        PROMO_PARTITION_START="2026-10-01",
+        PROMO_ACCESS_FILE=str(access),
+        PROMO_S3_ENDPOINT_URL=outage.url,
+        DAGSTER_HOME=str(tmp_path / "dh"),
+        PROMO_REPORT_CATALOG=str(tmp_path / "none.yaml"),
+    )
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    spec = tmp_path / "s3.yaml"
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "To a dead bucket",
+                "promotion_type": "promo_campaigns",
+                "report_type": "user_errors",
+                "filters": {"campaign_id": "cmp_everyday_points"},
+                "date_range": {"start": "2026-10-22", "end": "2026-10-28"},
+                "delivery": {"destination": "s3", "bucket": "fault-bucket", "prefix": "r/"},
+                "frequency": "one_time",
+            }
+        )
+    )
+    outage.down()
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", str(spec)]) == 1
+    out = capsys.readouterr()
+    assert "Creation Failed: cannot" in out.err
+    with DagsterInstance.get() as instance:
+        (entry,) = one_time_reports(instance, "Europe/Berlin")
+        assert entry.status == "Creation Failed" and "fault-bucket" in entry.reason
+        logs = "\n".join(
+            str(r.dagster_event or r.user_message) for r in instance.all_logs(entry.run_id)
+        )
+        tags = json.dumps(instance.get_run_by_id(entry.run_id).tags)
+    outage.up()
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", str(spec)]) == 0
+    out2 = capsys.readouterr()
+    texts = [out.out, out.err, out2.out, out2.err, logs, tags]
+    texts += [p.read_text() for p in Path(built.home).rglob("*.json")]
+    texts += [p.read_text() for p in Path(built.home).rglob("*.log")]
+    for text in texts:
+        assert FAKE_SECRET not in text
+        assert FAKE_KEY_ID not in text
