@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,13 @@ import polars as pl
 
 from promo.contract import Stream
 from promo.ingest import FolderResult
-
-TMP_PREFIX = ".tmp-"
+from resources.storage import sweep_stale_temporaries, temporary_name
 
 
 def write_parquet_atomic(frame: pl.DataFrame, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}-{target.name}"
+    sweep_stale_temporaries(target.parent)
+    tmp = target.parent / temporary_name(target.name)
     try:
         frame.write_parquet(tmp, compression="zstd", statistics=True)
         with tmp.open("rb") as fh:
@@ -43,7 +42,7 @@ def write_parquet_atomic(frame: pl.DataFrame, target: Path) -> None:
 
 def write_json_atomic(payload: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}-{target.name}"
+    tmp = target.parent / temporary_name(target.name)
     try:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
         os.replace(tmp, target)

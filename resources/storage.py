@@ -24,8 +24,31 @@ from typing import IO, Any
 
 from dagster_aws.s3 import S3Resource
 
-# Temporary objects and files start with this; listings skip them.
+# Temporary objects and files start with this and end with TMP_SUFFIX: listings skip
+# them, and no `*.parquet` / `*.csv` glob of a reader can match one left by a crash.
 TMP_PREFIX = ".tmp-"
+TMP_SUFFIX = ".partial"
+STALE_AFTER_S = 3600  # a temporary this old belongs to a dead writer
+
+
+def temporary_name(name: str) -> str:
+    return f"{TMP_PREFIX}{uuid.uuid4().hex}-{name}{TMP_SUFFIX}"
+
+
+def sweep_stale_temporaries(folder: Path) -> int:
+    """Delete temporaries left in `folder` by writers killed mid-write. Only old ones: a
+    fresh one may belong to a concurrent writer about to rename it."""
+    import time
+
+    removed = 0
+    for path in folder.glob(f"{TMP_PREFIX}*") if folder.is_dir() else []:
+        try:
+            if time.time() - path.stat().st_mtime > STALE_AFTER_S:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # renamed or removed meanwhile
+    return removed
 
 
 class StorageError(RuntimeError):
@@ -132,7 +155,8 @@ class LocalStorage(Storage):
     def put_file(self, local_path: Path, key: str) -> str:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}-{target.name}"
+        sweep_stale_temporaries(target.parent)
+        tmp = target.parent / temporary_name(target.name)
         try:
             shutil.copyfile(local_path, tmp)
             with tmp.open("rb") as fh:
@@ -207,7 +231,7 @@ class S3Storage(Storage):
 
         final = self._key(key)
         parent, _, name = final.rpartition("/")
-        tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}-{name}" if parent else f"{TMP_PREFIX}{name}"
+        tmp = f"{parent}/{temporary_name(name)}" if parent else temporary_name(name)
         config = TransferConfig(
             multipart_threshold=self.MULTIPART_THRESHOLD,
             multipart_chunksize=self.MULTIPART_THRESHOLD,
