@@ -129,10 +129,12 @@ def cmd_create(args, settings: Settings) -> int:
 
 
 def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -> int:
-    """Run the `one_time_report` job through Dagster, recorded in the instance."""
-    from dagster import DagsterInstance, execute_job, reconstructable
+    """Run the `one_time_report` job through Dagster, recorded in the instance. The job
+    runs in process (its executor is in-process), from definitions built with these
+    settings."""
+    from dagster import DagsterInstance
 
-    from orchestration import definitions
+    from orchestration.definitions import build_definitions
     from orchestration.instance import ensure_dagster_home
     from orchestration.registry import one_time_reports
 
@@ -146,15 +148,16 @@ def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -
             strict=True,
         )
     )
+    job = build_definitions(settings).resolve_job_def("one_time_report")
     with DagsterInstance.get() as instance:
-        result = execute_job(
-            reconstructable(definitions.one_time_report_job),
-            instance,
+        result = job.execute_in_process(
+            instance=instance,
             run_config={
                 "ops": {"create_report": {"config": config}},
-                "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+                "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
             },
             tags=tags,
+            raise_on_error=False,
         )
         entry = next(
             e

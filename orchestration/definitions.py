@@ -98,7 +98,3 @@ def promo_daily_job():
 
 def promo_dimensions_job():
     return _job("promo_dimensions")
-
-
-def one_time_report_job():
-    return _job("one_time_report")

@@ -15,9 +15,18 @@ NOW = "2026-10-29T09:30:00+01:00"  # past_7_days = 2026-10-22 .. 10-28
 
 
 @pytest.fixture
-def cli_env(berlin_pipeline, monkeypatch):
+def cli_env(berlin_pipeline, monkeypatch, tmp_path):
     settings, con, _ = berlin_pipeline
-    for key, value in make_env(settings.home, PROMO_ACCOUNT_TIMEZONE="Europe/Berlin").items():
+    access = tmp_path / "access.yaml"
+    access.write_text("users:\n  ana@example.com: write\n  tester@example.com: write\n")
+    env = make_env(
+        settings.home,
+        PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
+        PROMO_ACCESS_FILE=str(access),
+        PROMO_USER="tester@example.com",
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+    )
+    for key, value in env.items():
         monkeypatch.setenv(key, value)
     return settings, con
 
@@ -97,10 +106,10 @@ def test_control_characters_in_a_name_are_refused(cli_env, tmp_path, capsys):
 def test_delivery_to_s3(cli_env, tmp_path, capsys, s3_bucket, s3_endpoint, monkeypatch):
     monkeypatch.setenv("PROMO_S3_ENDPOINT_URL", s3_endpoint)
     delivery = {"destination": "s3", "bucket": s3_bucket, "prefix": "team/reports/"}
-    assert (
-        main(["report", "create", "--spec", write_spec(tmp_path, delivery=delivery), "--now", NOW])
-        == 0
+    code = main(
+        ["report", "create", "--spec", write_spec(tmp_path, delivery=delivery), "--now", NOW]
     )
+    assert code == 0, capsys.readouterr().err
     uri = capsys.readouterr().out.strip().splitlines()[-1]
     assert uri.startswith(f"s3://{s3_bucket}/team/reports/errors-of-the-week-")
     keys = [
