@@ -17,6 +17,6 @@ def ensure_dagster_home(settings: Settings) -> str:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        shutil.copyfile(REPO_ROOT / "dagster.yaml", config)
+        shutil.copyfile(REPO_ROOT / "deploy" / "dagster.yaml", config)
     os.environ["DAGSTER_HOME"] = str(home)
     return str(home)

@@ -5,7 +5,7 @@ import json
 import logging
 import urllib.request
 
-from dagster import RunFailureSensorContext, run_failure_sensor
+from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
 
 REASON_TAG = "promo/failure_reason"
 log = logging.getLogger("promo.notifications")
@@ -39,6 +39,9 @@ def build_failure_sensor(jobs: list, webhook_url: str | None):
     @run_failure_sensor(
         name="report_failure_sensor",
         monitored_jobs=jobs,
+        # On from the start: run-status sensors are off by default, and a report failure
+        # nobody hears about is the failure this sensor exists for.
+        default_status=DefaultSensorStatus.RUNNING,
         description="Records why a report run failed and posts it to the webhook.",
     )
     def report_failure_sensor(context: RunFailureSensorContext):
