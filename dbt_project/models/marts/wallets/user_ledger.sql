@@ -17,12 +17,7 @@ user_totals as (
     select
         wallet_id,
         user_id,
-        sum(points) filter (where transaction_type = 'CREDIT') as points_credited,
-        sum(points) filter (where transaction_type = 'DEBIT') as points_debited,
-        sum(points) filter (where transaction_type = 'EXPIRED') as points_expired,
-        sum(points) filter (where transaction_type = 'PROMISED') as points_promised,
-        sum(points) filter (where transaction_type = 'REVERSE') as points_reversed,
-        sum(points) filter (where transaction_type = 'REFUND') as points_refunded,
+        {{ points_by_type() }},
         sum(balance_effect) as available_balance,
         -- UTC instants: local wall-clock times are not monotonic across a DST fall-back.
         min(occurred_at) as first_transaction_at,

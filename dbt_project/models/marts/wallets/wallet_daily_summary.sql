@@ -25,12 +25,7 @@ daily_totals as (
     select
         wallet_id,
         local_date,
-        sum(points) filter (where transaction_type = 'CREDIT') as points_credited,
-        sum(points) filter (where transaction_type = 'DEBIT') as points_debited,
-        sum(points) filter (where transaction_type = 'EXPIRED') as points_expired,
-        sum(points) filter (where transaction_type = 'PROMISED') as points_promised,
-        sum(points) filter (where transaction_type = 'REVERSE') as points_reversed,
-        sum(points) filter (where transaction_type = 'REFUND') as points_refunded,
+        {{ points_by_type() }},
         sum(balance_effect) as net_change,
         count(distinct user_id) as transacting_users
 
