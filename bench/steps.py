@@ -349,6 +349,9 @@ def bound(args) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET TimeZone = $tz", {"tz": args.tz})
+    if args.threads:
+        con.execute(f"SET threads = {int(args.threads)}")
+    threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
     select = bound_sql(args)
     with Timer() as t:
         # COPY takes no prepared parameters: the (trusted) file list and wallet are inlined.
@@ -361,6 +364,7 @@ def bound(args) -> dict:
         "file_mb": round(out.stat().st_size / 2**20),
         "uri": str(out),
         "files": len(files_),
+        "threads": threads,
         "work_s": t.seconds,
     }
 
@@ -389,6 +393,8 @@ def main() -> int:
             p.add_argument("--rows", type=int, required=True)
         if name == "export":
             p.add_argument("--profile", help="write cProfile stats to this file")
+        if name == "bound":
+            p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     args = parser.parse_args()
     steps = {
         "generate": generate,
