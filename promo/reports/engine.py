@@ -30,6 +30,10 @@ from promo.reports.validation import ChunkValidator
 from promo.reports.windows import Window
 
 BATCH_ROWS = 256 * 1024
+# Pandera's cost is mostly per call (3.9 s for 90 chunks of a 10 M-row report against
+# 1.0 s for 10 chunks of >= 1 M rows), so batches are validated and written in groups
+# of at least this many rows (~200 MB of frame at the widest report).
+VALIDATE_ROWS = 1_000_000
 
 
 class ReportDataMissing(RuntimeError):
@@ -141,6 +145,29 @@ def _batches(con, definition: ReportDefinition, path: Path, request: ReportReque
         yield pl.from_arrow(batch)
 
 
+class _Pending:
+    """Batches waiting to be validated and written, flushed every VALIDATE_ROWS rows."""
+
+    def __init__(self, validator: ChunkValidator, writer: PartWriter):
+        self.validator, self.writer = validator, writer
+        self.frames: list[pl.DataFrame] = []
+        self.rows = 0
+
+    def add(self, chunk: pl.DataFrame) -> None:
+        self.frames.append(chunk)
+        self.rows += chunk.height
+        if self.rows >= VALIDATE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.frames:
+            return
+        chunk = pl.concat(self.frames, rechunk=False) if len(self.frames) > 1 else self.frames[0]
+        self.frames, self.rows = [], 0
+        self.validator.check(chunk)  # before a byte of it is written
+        self.writer.write(chunk.drop("_order"))
+
+
 def export_report(
     request: ReportRequest,
     *,
@@ -165,18 +192,17 @@ def export_report(
         try:
             # strftime renders TIMESTAMPTZ in the session zone: set it on purpose.
             con.execute("SET TimeZone = $tz", {"tz": timezone})
+            pending = _Pending(validator, writer)
             for key in keys:
                 path = mart_files.fetch(key)
                 seen = 0
                 for chunk in _batches(con, definition, path, request):
-                    validator.check(chunk)
-                    writer.write(chunk.drop("_order"))
+                    pending.add(chunk)
                     seen += chunk.height
                 if seen == 0 and definition.report_type == "wallet_summary":
-                    chunk = _quiet_day(definition, key, request.params)
-                    validator.check(chunk)
-                    writer.write(chunk.drop("_order"))
+                    pending.add(_quiet_day(definition, key, request.params))
                 mart_files.release(path)
+            pending.flush()
         finally:
             con.close()
         validator.finish()
