@@ -1,0 +1,78 @@
+"""Figures of the reliability suite. Tests call `record_fault(...)`; at the end of the
+session every module's faults go to `tests/artifacts/reliability_<module>.json`, and
+`reliability_summary.json` adds up every `reliability_*.json` there (the figures quoted
+in docs/operations.md come from it, not from memory)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+FAULTS: dict[str, list[dict]] = defaultdict(list)
+
+
+@pytest.fixture
+def record_fault(request):
+    """record_fault(fault=..., tried=1, survived=True, records_lost=0, **details)."""
+    area = Path(request.module.__file__).stem.removeprefix("test_")
+
+    def record(fault: str, *, survived: bool, tried: int = 1, records_lost: int = 0, **details):
+        FAULTS[area].append(
+            {
+                "fault": fault,
+                "tried": tried,
+                "survived": tried if survived is True else int(survived),
+                "records_lost": records_lost,
+                **details,
+            }
+        )
+
+    return record
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not FAULTS:
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for area, faults in FAULTS.items():
+        (ARTIFACTS / f"reliability_{area}.json").write_text(
+            json.dumps(
+                {
+                    "faults_injected": sum(f["tried"] for f in faults),
+                    "faults_survived": sum(f["survived"] for f in faults),
+                    "records_lost": sum(f["records_lost"] for f in faults),
+                    "faults": faults,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+    write_summary()
+
+
+def write_summary() -> None:
+    """Add up every module's artifact. Each keeps its own time stamp: a module that did not
+    run this session shows the figures of its last run."""
+    totals = {"faults_injected": 0, "faults_survived": 0, "records_lost": 0}
+    modules = {}
+    for path in sorted(ARTIFACTS.glob("reliability_*.json")):
+        if path.name == "reliability_summary.json":
+            continue
+        data = json.loads(path.read_text())
+        written = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        figures = {k: data[k] for k in ("faults_injected", "faults_survived") if k in data}
+        figures["records_lost"] = data.get("records_lost", 0)
+        if "bad_lines_tried" in data:  # the bad raw input module counts lines, not faults
+            figures["bad_lines_tried"] = data["bad_lines_tried"]
+        modules[path.stem.removeprefix("reliability_")] = {"written": written, **figures}
+        for key in totals:
+            totals[key] += figures.get(key, 0)
+    (ARTIFACTS / "reliability_summary.json").write_text(
+        json.dumps({"totals": totals, "modules": modules}, indent=2) + "\n"
+    )
