@@ -15,7 +15,6 @@ Layout (see docs/stats.md):
 import base64
 import hashlib
 import io
-import json
 import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -38,6 +37,7 @@ from promo.stats import (
     WEEKDAYS,
     CampaignStats,
     all_campaign_stats,
+    dumps,
     format_value,
     parse_week_start,
 )
@@ -119,7 +119,7 @@ def publish_stats(
 
 
 def _json(payload) -> bytes:
-    return (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode()
+    return (dumps(payload) + "\n").encode()  # amounts as exact JSON numbers
 
 
 def kpi_table(all_stats: list[CampaignStats]) -> str:

@@ -5,12 +5,11 @@ exactly what the pages show, with the week start the pipeline used."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from orchestration.settings import Settings
-from promo.stats import GRANULARITIES, KPIS, REWARD_TYPE_LABELS, format_value
+from promo.stats import GRANULARITIES, KPIS, REWARD_TYPE_LABELS, dumps, format_value, loads
 from resources.storage import Storage, StorageError, open_storage
 
 INDEX_KEY = "stats/index.json"
@@ -70,14 +69,15 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.by:
         stats["series"] = {b: s for b, s in stats["series"].items() if b == args.by}
     if args.json:
-        print(json.dumps(stats, indent=2, ensure_ascii=False))
+        print(dumps(stats))
     else:
         print("\n".join(human_lines(stats, entry, index, args.by or "day")))
     return 0
 
 
 def _read_json(storage: Storage, key: str) -> Any:
-    return json.loads(storage.read_bytes(key))
+    # Decimal, not float: the amounts are printed again exactly as they were published.
+    return loads(storage.read_bytes(key))
 
 
 def human_lines(stats: dict, entry: dict, index: dict, by: str) -> list[str]:

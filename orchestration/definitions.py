@@ -51,7 +51,7 @@ def build_definitions(settings: Settings) -> Definitions:
             *ingestion_assets(partitions),
             build_dbt_assets(partitions, settings.account_timezone),
             *build_publish_assets(partitions),
-            *build_stats_assets(partitions, settings.account_timezone),
+            *build_stats_assets(partitions, settings.account_timezone, settings.week_start),
             *report_assets,
         ],
         jobs=[*pipeline_jobs, one_time_job, *report_jobs],

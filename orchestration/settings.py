@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from promo.stats import WEEKDAYS, parse_week_start
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -37,6 +39,7 @@ class Settings:
     access_file: Path  # who may read and write reports through the CLI
     notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
     report_hour: int  # local hour at which recurring reports run (marts built by then)
+    week_start: str = "MONDAY"  # first day of a week in campaign stats (a weekday name)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,6 +80,13 @@ class Settings:
         hour_text = get("PROMO_REPORT_HOUR") or "6"
         if not hour_text.isdigit() or not 0 <= int(hour_text) <= 23:
             raise SettingsError(f"PROMO_REPORT_HOUR={hour_text!r} must be an hour from 0 to 23")
+        week_text = get("PROMO_WEEK_START") or "monday"
+        try:
+            week_start = WEEKDAYS[parse_week_start(week_text)]
+        except ValueError as exc:
+            raise SettingsError(
+                f"PROMO_WEEK_START={week_text!r} is not a weekday name (monday .. sunday)"
+            ) from exc
         webhook = get("PROMO_NOTIFY_WEBHOOK_URL")
         if webhook and not webhook.startswith(("http://", "https://")):
             raise SettingsError(f"PROMO_NOTIFY_WEBHOOK_URL={webhook!r} must be an http(s) URL")
@@ -105,6 +115,7 @@ class Settings:
             .resolve(),
             notify_webhook_url=webhook,
             report_hour=int(hour_text),
+            week_start=week_start,
         )
 
     def describe(self) -> dict[str, str]:

@@ -7,11 +7,13 @@ without any activity are listed too, and a campaign's series runs over its whole
 within the published days). See docs/stats.md for what each KPI means.
 
 Counts are `int`, amounts (points, credits, discounts) `Decimal`, summed exactly; in JSON
-an amount is a string holding the exact decimal ("0.30", never 0.30000000000000004).
+an amount is a number written with the Decimal's own digits (0.30, never
+0.30000000000000004): `dumps` writes them, `loads` reads them back as Decimal.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -239,13 +241,45 @@ class CampaignStats:
         }
 
 
-def json_number(value: Number) -> int | str:
-    """Counts stay integers; amounts become their exact decimal text ("12.30")."""
+def json_number(value: Number) -> Number:
+    """Counts stay integers; amounts stay Decimal with at least 2 places ("12.30")."""
     if isinstance(value, Decimal):
         if value.as_tuple().exponent > -2:  # type: ignore[operator]
             value = value.quantize(Decimal("0.01"))  # pad to 2 places, never rounds
-        return format(value, "f")
+        return value
     return int(value)
+
+
+def dumps(payload: Any, indent: int = 2, _level: int = 0) -> str:
+    """`json.dumps(payload, indent=indent, ensure_ascii=False)`, except that a Decimal is
+    written as a JSON number with exactly its own digits. The standard encoder has no way
+    to emit a Decimal as a number other than through float, and a float sum of cents is
+    where 0.30000000000000004 comes from; here no float ever holds an amount."""
+    if isinstance(payload, Decimal):
+        if not payload.is_finite():
+            raise ValueError(f"{payload} has no JSON form")
+        return format(payload, "f")  # plain digits: never exponent notation
+    if isinstance(payload, Mapping):
+        items = [
+            f"{json.dumps(str(k), ensure_ascii=False)}: {dumps(v, indent, _level + 1)}"
+            for k, v in payload.items()
+        ]
+        return _block("{", items, "}", indent, _level)
+    if isinstance(payload, list | tuple):
+        return _block("[", [dumps(v, indent, _level + 1) for v in payload], "]", indent, _level)
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def _block(open_: str, items: list[str], close: str, indent: int, level: int) -> str:
+    if not items:
+        return open_ + close
+    inner, outer = "\n" + " " * indent * (level + 1), "\n" + " " * indent * level
+    return open_ + inner + ("," + inner).join(items) + outer + close
+
+
+def loads(text: str | bytes) -> Any:
+    """Read JSON written by `dumps`: numbers with a fraction come back as exact Decimal."""
+    return json.loads(text, parse_float=Decimal)
 
 
 ALWAYS_TWO_DECIMALS = {"discount_redeemed"}  # money: 12.50, never 12.5

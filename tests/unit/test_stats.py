@@ -5,14 +5,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from orchestration.settings import Settings, SettingsError
 from promo.stats import (
     Campaign,
     all_campaign_stats,
     applicable_kpis,
     build_series,
     campaign_stats,
+    dumps,
     format_value,
     json_number,
+    loads,
     own_charts,
     parse_week_start,
     pct_change,
@@ -175,6 +178,38 @@ def test_weeks_starting_sunday_group_other_days():
     ]
 
 
+@pytest.mark.parametrize("setting", ["sunday", "SUNDAY", "Sun"])
+def test_week_start_setting_groups_a_campaign_into_sunday_weeks(setting):
+    week_start = parse_week_start(Settings.from_env({"PROMO_WEEK_START": setting}).week_start)
+    campaign = Campaign("c", reward_type="LOYALTY_POINTS", segment_kind="LIVE_BEHAVIOR")
+    rows = [  # Saturday, Sunday, Monday: Sunday starts a new week, Monday does not
+        {"local_date": d("2026-03-07"), "rewards_distributed": 2, "points_distributed": 20},
+        {"local_date": d("2026-03-08"), "rewards_distributed": 3, "points_distributed": 30},
+        {"local_date": d("2026-03-09"), "rewards_distributed": 5, "points_distributed": 50},
+    ]
+    weeks = campaign_stats(campaign, rows, week_start=week_start).series["week"]
+    assert values(weeks["rewards_distributed"]) == [
+        ("2026-03-01", 2, None),  # partial week: Saturday 7 Mar only
+        ("2026-03-08", 8, 300.0),  # Sunday 8 + Monday 9 Mar
+    ]
+    monday = campaign_stats(campaign, rows).series["week"]  # the default
+    assert values(monday["rewards_distributed"]) == [
+        ("2026-03-02", 5, None),
+        ("2026-03-09", 5, 0.0),
+    ]
+
+
+def test_week_start_setting_defaults_to_monday():
+    assert Settings.from_env({}).week_start == "MONDAY"
+    assert Settings.from_env({"PROMO_WEEK_START": ""}).week_start == "MONDAY"
+
+
+@pytest.mark.parametrize("bad", ["funday", "Mo", "7", "0"])
+def test_bad_week_start_setting_is_refused_naming_the_variable(bad):
+    with pytest.raises(SettingsError, match=f"PROMO_WEEK_START='{bad}' is not a weekday name"):
+        Settings.from_env({"PROMO_WEEK_START": bad})
+
+
 def test_months_with_an_empty_month_inside_the_range():
     points = build_series(DAILY, d("2025-12-27"), d("2026-03-15"), "month")
     assert values(points) == [
@@ -221,20 +256,60 @@ def test_amounts_stay_exact_decimals():
     ]
     stats = campaign_stats(campaign, rows)
     assert stats.totals["discount_redeemed"] == Decimal("0.30")
-    text = json.dumps(stats.to_json())
-    assert '"discount_redeemed": "0.30"' in text
+    text = dumps(stats.to_json())
+    assert '"discount_redeemed": 0.30' in text  # a JSON number, with its cents
+    assert '"value": 0.30,' in text  # the week's sum
     assert "0.30000000000000004" not in text
-    week = stats.to_json()["series"]["week"]["discount_redeemed"]
-    assert week == [{"period_start": "2026-03-02", "value": "0.30", "pct_change": None}]
+    # The float sum a naive encoder would have written: the bug this guards against.
+    assert json.dumps(0.10 + 0.20) == "0.30000000000000004"
+    week = loads(text)["series"]["week"]["discount_redeemed"]
+    assert week == [{"period_start": "2026-03-02", "value": Decimal("0.30"), "pct_change": None}]
     assert stats.to_json()["series"]["day"]["discount_redeemed"][1]["pct_change"] == 100.0
 
 
-def test_json_numbers():
-    assert json_number(7) == 7
-    assert json_number(Decimal("5")) == "5.00"  # amounts always show their cents
-    assert json_number(Decimal("12.3")) == "12.30"
-    assert json_number(Decimal("0.125")) == "0.125"  # never rounded
-    assert json_number(Decimal("1E+3")) == "1000.00"  # never exponent notation
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (7, "7"),
+        (Decimal("5"), "5.00"),  # amounts always show their cents
+        (Decimal("12.3"), "12.30"),
+        (Decimal("0.125"), "0.125"),  # never rounded
+        (Decimal("1E+3"), "1000.00"),  # never exponent notation
+        (Decimal("-0.10"), "-0.10"),
+        # Beyond what a float holds exactly (2**53 cents and more): digits kept as they are.
+        (Decimal("123456789012345678.91"), "123456789012345678.91"),
+    ],
+)
+def test_json_numbers_are_exact(value, text):
+    assert dumps({"v": json_number(value)}, indent=0) == '{\n"v": ' + text + "\n}"
+    assert loads(dumps(json_number(value))) == value
+
+
+def test_dumps_lays_out_like_the_standard_encoder():
+    payload = {"a": [1, -47.93, None, {"b": "é", "c": []}, {}], "d": True, "e": 'x"y'}
+    assert dumps(payload) == json.dumps(payload, indent=2, ensure_ascii=False)
+    with pytest.raises(ValueError, match="no JSON form"):
+        dumps(Decimal("NaN"))
+
+
+def test_many_cents_add_up_exactly_in_json():
+    """A thousand 0.10 discounts: float addition drifts, the published JSON does not."""
+    campaign = Campaign(
+        "c", reward_type="COUPON", coupon_benefit="DISCOUNT", segment_kind="LIVE_BEHAVIOR"
+    )
+    start = d("2026-01-01")
+    rows = [
+        {
+            "local_date": start + timedelta(days=i % 90),
+            "rewards_distributed": 1,
+            "discount_redeemed": Decimal("0.10"),
+        }
+        for i in range(1000)
+    ]
+    assert sum([0.10] * 1000) != 100.0  # what a float sum would publish
+    out = loads(dumps(campaign_stats(campaign, rows).to_json()))
+    assert out["totals"]["discount_redeemed"] == Decimal("100.00")
+    assert sum(p["value"] for p in out["series"]["month"]["discount_redeemed"]) == Decimal("100.00")
 
 
 def test_values_for_people():
@@ -249,7 +324,8 @@ def test_past_behaviour_campaigns_get_totals_only():
     campaign = Campaign("c", reward_type="LOYALTY_POINTS", segment_kind="PAST_BEHAVIOR")
     rows = [{"local_date": d("2026-03-02"), "rewards_distributed": 3, "points_distributed": 30}]
     out = campaign_stats(campaign, rows).to_json()
-    assert out["totals"] == {"rewards_distributed": 3, "points_distributed": "30.00"}
+    assert out["totals"] == {"rewards_distributed": 3, "points_distributed": Decimal("30.00")}
+    assert '"points_distributed": 30.00' in dumps(out)
     assert out["series"] == {}
 
 
