@@ -34,7 +34,7 @@ demo: install dbt-parse
 	DEMO_START=$(DEMO_START) DEMO_DAYS=$(DEMO_DAYS) DEMO_END=$(DEMO_END) DEMO_SCALE=$(DEMO_SCALE) \
 		$(BIN)/python scripts/demo.py
 
-test: install dbt-parse lint
+test: install dbt-parse lint browser
 	$(BIN)/python -m pytest
 
 test-fast: install
