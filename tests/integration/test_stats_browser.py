@@ -21,10 +21,10 @@ import polars as pl
 import pytest
 from dagster import AssetKey, DailyPartitionsDefinition, materialize
 
-from assets.stats import build_stats_assets
+from assets.stats import METADATA_CHARTS, build_stats_assets, charts_markdown
 from orchestration.cli_stats import cmd_stats
 from orchestration.settings import Settings
-from promo.stats import loads
+from promo.stats import Campaign, campaign_stats, loads
 from resources import LakeResource, StorageResource
 from tests.conftest import LOCAL_FIRST, LOCAL_LAST, make_env
 
@@ -277,6 +277,22 @@ def test_metadata_holds_the_kpi_table_small_charts_and_the_index(published):
     assert sorted(p.name for p in (marts / "stats" / "images").iterdir()) == [
         "cmp_cashback.png", "cmp_checkin.png", "cmp_codes.png", "cmp_streak.png",
     ]  # fmt: skip
+
+
+def test_metadata_charts_are_capped_to_the_busiest_live_campaigns():
+    """14 live campaigns with images: the 12 with the most rewards go inline (docs/stats.md
+    gives the sizes behind the cap), the rest are named as a count."""
+    live = [
+        campaign_stats(
+            Campaign(f"c{i:02d}", reward_type="PARTNER_VOUCHER", segment_kind="LIVE_BEHAVIOR"),
+            [{"local_date": FIRST, "rewards_distributed": i, "voucher_codes_distributed": i}],
+        )
+        for i in range(1, 15)
+    ]
+    text = charts_markdown(live, {s.campaign.campaign_id: b"png" for s in live})
+    assert METADATA_CHARTS == 12 and text.count("data:image/png;base64,") == 12
+    assert "(`c14`)" in text and "(`c03`)" in text and "(`c02`)" not in text
+    assert text.endswith("2 more campaign(s) with charts: see the pages or `stats/images/`.")
 
 
 # ----------------------------------------------------------------------------- CLI
