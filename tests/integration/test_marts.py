@@ -3,10 +3,19 @@ account timezone across a DST change; every column of every published mart is co
 with an independent computation: plain DuckDB SQL over the raw JSON files, written here
 (EXPECTED), never sharing code with the dbt models."""
 
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
 import pytest
 
-from tests.conftest import TZ
-from tests.helpers import run_daily
+from orchestration.settings import Settings
+from promo.generator import generate
+from resources.storage import LocalStorage
+from tests.conftest import TZ, make_env, raw_views
+from tests.helpers import run_daily, run_dimensions
 
 pytestmark = pytest.mark.integration
 
@@ -224,3 +233,94 @@ def test_rerunning_a_day_changes_nothing(built):
     assert run_daily(settings, "2026-10-25", "2026-10-25").success
     for mart in marts:
         assert con.sql(snapshot.format(mart)).fetchall() == before[mart], mart
+
+
+# A late delivery: new valid records in the UTC folder 2026-10-23 after the whole range
+# was built. In Europe/Berlin (UTC+2 that week) the folder holds local 10-23 02:00 to
+# 10-24 02:00, so the records fall on two local days; the later days' closing balances
+# and the ledger must move with them.
+LATE_FOLDER = "2026-10-23"
+LATE_LOCAL_DAYS = ("2026-10-23", "2026-10-24")  # every local day the folder overlaps
+LATE_RECORDS = {
+    "wallet_transactions": [
+        {"transaction_id": "wtx_late_1", "wallet_id": "wlt_main", "user_id": "usr_late",
+         "transaction_type": "CREDIT", "transaction_source": "API", "points": 1000.25,
+         "occurred_at": "2026-10-23T12:00:00Z"},
+        # 01:30 local on 10-24, written with the local offset.
+        {"transaction_id": "wtx_late_2", "wallet_id": "wlt_main", "user_id": "usr_late",
+         "transaction_type": "DEBIT", "transaction_source": "API", "points": 200,
+         "occurred_at": "2026-10-24T01:30:00+02:00"},
+        {"transaction_id": "wtx_late_3", "wallet_id": "wlt_main", "user_id": "usr_late",
+         "transaction_type": "PROMISED", "transaction_source": "SYSTEM", "points": 5.5,
+         "occurred_at": "2026-10-23T23:59:00Z"},
+    ],
+    "reward_events": [
+        {"event_id": "rwe_late_1", "campaign_id": "cmp_everyday_points", "user_id": "usr_late",
+         "reward_type": "LOYALTY_POINTS", "status": "SUCCESS", "wallet_id": "wlt_main",
+         "points": 42, "occurred_at": "2026-10-23T22:10:00Z"},
+    ],
+    "coupon_redemptions": [
+        {"redemption_id": "red_late_1", "coupon_code": "LATE-1",
+         "campaign_id": "cmp_personal_discount", "user_id": "usr_late", "benefit": "DISCOUNT",
+         "discount_amount": 12.5, "redeemed_at": "2026-10-23T09:00:00Z"},
+    ],
+    "voucher_assignments": [
+        {"assignment_id": "vas_late_1", "partner_id": "prt_brewhouse", "list_tag": "free-latte",
+         "voucher_code": "LATTE-LATE1", "user_id": "usr_late", "campaign_id": "cmp_free_latte",
+         "assigned_at": "2026-10-23T23:59:59Z"},
+    ],
+}  # fmt: skip
+
+
+def mart_views(con, settings) -> None:
+    con.execute(f"CREATE MACRO local_day(ts) AS timezone('{TZ}', ts)::DATE")
+    marts = Path(settings.marts_uri)
+    for mart in DAILY:
+        con.execute(f"CREATE VIEW {mart} AS SELECT * FROM '{marts}/{mart}/*/*.parquet'")
+    con.execute(f"CREATE VIEW user_ledger AS SELECT * FROM '{marts}/user_ledger/part-0.parquet'")
+
+
+@pytest.fixture(scope="module")
+def late_pipeline(tmp_path_factory):
+    """Its own home: the late file must not leak into the shared berlin_pipeline."""
+    home = tmp_path_factory.mktemp("late")
+    settings = Settings.from_env(make_env(home, PROMO_ACCOUNT_TIMEZONE=TZ))
+    generate(LocalStorage(settings.landing_uri), date(2026, 10, 22), 4, seed=3, scale=150,
+             bad_rate=0.0, redelivery_rate=0.0)  # fmt: skip
+    assert run_dimensions(settings).success
+    assert run_daily(settings, "2026-10-22", "2026-10-26").success
+    con = duckdb.connect()
+    raw_views(con, Path(settings.landing_uri))
+    mart_views(con, settings)
+    yield settings, con
+    con.close()
+
+
+def test_a_late_file_in_an_earlier_folder_flows_into_every_mart(late_pipeline):
+    settings, con = late_pipeline
+    closing = (
+        "SELECT local_date, closing_balance FROM wallet_daily_summary "
+        "WHERE wallet_id = 'wlt_main' AND local_date >= DATE '2026-10-24' ORDER BY 1"
+    )
+    before = dict(con.sql(closing).fetchall())
+    landing = Path(settings.landing_uri)
+    for stream, records in LATE_RECORDS.items():
+        path = landing / "events" / stream / f"date={LATE_FOLDER}" / "late-0001.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+    # The documented procedure (docs/marts.md): re-run every local day the folder overlaps.
+    result = run_daily(settings, LATE_LOCAL_DAYS[0], LATE_LOCAL_DAYS[-1])
+    assert result.success
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+
+    assert_marts_match_raw(con)
+    # Spelled out for the balances: every later day moved by the late net (+1000.25 - 200),
+    # including 10-25 and 10-26, which were not in the re-run window.
+    after = dict(con.sql(closing).fetchall())
+    assert sorted(after) == sorted(before) and len(after) == 3
+    assert all(after[day] - before[day] == Decimal("800.25") for day in before), (before, after)
+    ledger = con.sql(
+        "SELECT available_balance, promised_balance, points_credited, points_debited "
+        "FROM user_ledger WHERE user_id = 'usr_late'"
+    ).fetchall()
+    assert ledger == [(Decimal("800.25"), Decimal("5.50"), Decimal("1000.25"), Decimal("200"))]
