@@ -235,7 +235,7 @@ def test_weekly_series_with_its_gap_matches_plain_sql(published, sql):
     ).fetchall()
     actual = load(published[0], "cmp_checkin")["series"]["week"]["rewards_distributed"]
     assert [(p["period_start"], p["value"], p["pct_change"]) for p in actual] == [
-        (w, v, None if pct is None else float(pct)) for w, v, pct in expected
+        (w, v, None if pct is None else Decimal(str(pct))) for w, v, pct in expected
     ]
     gap_week = next(p for p in actual if p["period_start"] == LOYALTY_GAP[0].isoformat())
     after_gap = actual[actual.index(gap_week) + 1]
