@@ -81,7 +81,7 @@ def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> 
     relation.to_parquet(str(local), compression="zstd")
     meta = pq.ParquetFile(local)
     prefix = partition_key(mart.name, day)
-    uri = storage.put_file(local, f"{prefix}/part-0.parquet")
+    uri = storage.uri_of(f"{prefix}/part-0.parquet")
     manifest = {
         "mart": mart.name,
         "date": day.isoformat() if day else None,
@@ -90,7 +90,12 @@ def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> 
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "uri": uri,
     }
+    # The manifest goes first and the data file last: S3 cannot make two objects appear
+    # at once, and a reader (BI globs `part-0.parquet`) must never find a data file without
+    # its manifest. A write cut in between leaves a manifest alone, which reads as "this
+    # partition is not there yet" and is overwritten by the re-run.
     storage.put_bytes(json.dumps(manifest, indent=2).encode(), f"{prefix}/_manifest.json")
+    storage.put_file(local, f"{prefix}/part-0.parquet")
     local.unlink()
     return manifest
 

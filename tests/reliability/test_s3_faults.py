@@ -6,17 +6,21 @@ and no credential ever shows in outputs, logs, metadata or errors."""
 import contextlib
 import json
 import socket
+import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import boto3
 import botocore.awsrequest
+import botocore.config
+import polars as pl
 import pytest
 from botocore.exceptions import ConnectionClosedError
 from dagster import DagsterInstance
 from moto.server import ThreadedMotoServer
 
+from assets.publish import DAILY_MARTS, SNAPSHOT_MARTS, published_key
 from orchestration.cli import main
 from orchestration.registry import one_time_reports
 from promo.generator import generate
@@ -24,11 +28,12 @@ from promo.reports.engine import ReportRequest, export_report
 from promo.reports.windows import custom_window
 from resources.storage import LocalStorage, S3Storage, StorageError, open_storage
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, make_env
-from tests.helpers import run_daily, run_dimensions
+from tests.helpers import INGESTION_KEYS, run_daily, run_dimensions
 from tests.integration.test_report_engine import ALL_SOURCES, ALL_TYPES, synthetic_wallet_mart
 
 pytestmark = pytest.mark.reliability
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+PUBLISHED_KEYS = [published_key(m.name) for m in DAILY_MARTS + SNAPSHOT_MARTS]
 
 
 class Outage:
@@ -172,18 +177,63 @@ class _Raw:
         return data
 
 
-def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env):
+def stop_when_published(server: Outage, bucket: str, prefix: str, n: int) -> threading.Thread:
+    """From a thread: watch the server's listing and stop the server as soon as `n`
+    partitions (`part-0.parquet` at their final keys) are visible: mid-publish."""
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.url,
+        config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=2),
+    )
+
+    def watch():
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+                final = [
+                    o["Key"]
+                    for o in listed.get("Contents", [])
+                    if o["Key"].endswith("/part-0.parquet")
+                ]
+                if len(final) >= n:
+                    server.down()
+                    return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def visible_partitions(url: str, bucket: str, prefix: str) -> dict[str, dict]:
+    """What a reader sees under `prefix`: per partition folder, its part (rows) and
+    manifest, temporaries left out."""
+    client = boto3.client("s3", endpoint_url=url)
+    found: dict[str, dict] = {}
+    for key in keys(url, bucket):
+        if not key.startswith(prefix) or "/.tmp-" in key:
+            continue
+        folder, _, name = key.rpartition("/")
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if name == "part-0.parquet":
+            found.setdefault(folder, {})["part"] = pl.read_parquet(body)
+        elif name == "_manifest.json":
+            found.setdefault(folder, {})["manifest"] = json.loads(body)
+    return found
+
+
+def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, record_fault):
     settings = promo_env(
         PROMO_MARTS_URI="s3://fault-bucket/marts", PROMO_S3_ENDPOINT_URL=outage.url
     )
     generate(LocalStorage(settings.landing_uri), date(2026, 10, 23), 2, seed=8, scale=150)
     assert run_dimensions(settings).success
-    # A first run builds the warehouse; the server then dies before publishing.
-    from tests.helpers import INGESTION_KEYS
-
+    # The lake first; the fault run then builds the warehouse and publishes.
     assert run_daily(settings, "2026-10-23", "2026-10-24", selection=INGESTION_KEYS).success
-    outage.down()
+    watcher = stop_when_published(outage, "fault-bucket", "marts/", 3)
     failed = run_daily(settings, "2026-10-23", "2026-10-24")
+    watcher.join(5)
     assert not failed.success
     failures = [e for e in failed.all_events if e.is_step_failure]
     assert [e.step_key for e in failures] == ["publish_marts"]
@@ -191,15 +241,43 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env):
     while error is not None:  # the step error wraps the storage error that says why
         message += error.message
         error = error.cause
-    assert "cannot write s3://fault-bucket/marts/" in message or "cannot list" in message
-    assert FAKE_SECRET not in message
-    outage.up()
-    marts = [k for k in keys(outage.url, "fault-bucket") if k.startswith("marts/")]
-    assert marts == [], "nothing half-published is visible"
+    assert "cannot write s3://fault-bucket/marts/" in message, message[-2000:]
+    assert FAKE_SECRET not in message and FAKE_KEY_ID not in message
+
+    outage.up()  # moto's state lives in this process: the bucket is as the outage left it
+    cut = visible_partitions(outage.url, "fault-bucket", "marts/")
+    with_part = {f: p for f, p in cut.items() if "part" in p}
+    assert len(with_part) >= 3, "the server stopped after partitions became visible"
+
+    # The reference: the same warehouse published without a fault, to another prefix.
+    reference = promo_env(
+        PROMO_MARTS_URI="s3://fault-bucket/reference", PROMO_S3_ENDPOINT_URL=outage.url
+    )
+    assert run_daily(reference, "2026-10-23", "2026-10-24", selection=PUBLISHED_KEYS).success
+    expected = visible_partitions(outage.url, "fault-bucket", "reference/")
+    for folder, seen in with_part.items():  # no partial partition is visible
+        want = expected[folder.replace("marts/", "reference/", 1)]
+        assert "manifest" in seen, f"{folder}: a data file without its manifest"
+        assert seen["manifest"]["rows"] == seen["part"].height, folder
+        assert seen["part"].equals(want["part"]), f"{folder}: incomplete or different"
+
     assert run_daily(settings, "2026-10-23", "2026-10-24").success
-    published = keys(outage.url, "fault-bucket")
-    assert "marts/wallet_transactions/date=2026-10-24/part-0.parquet" in published
-    assert not [k for k in published if "/.tmp-" in k]
+    final = visible_partitions(outage.url, "fault-bucket", "marts/")
+    assert {f.replace("marts/", "reference/", 1) for f in final} == set(expected)
+    for folder, seen in final.items():
+        want = expected[folder.replace("marts/", "reference/", 1)]
+        assert seen["part"].equals(want["part"]), folder
+        assert seen["manifest"]["rows"] == want["manifest"]["rows"] == seen["part"].height
+    assert not [
+        k for k in keys(outage.url, "fault-bucket") if k.startswith("marts/") and "/.tmp-" in k
+    ]
+    record_fault(
+        "S3 server stopped mid mart publish (after 3 partitions); re-run after restart",
+        survived=True,
+        partitions_visible_at_cut=len(with_part),
+        manifests_alone_at_cut=len(cut) - len(with_part),
+        partitions_after_rerun=len(final),
+    )
 
 
 def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
