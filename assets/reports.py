@@ -149,14 +149,31 @@ def spec_mapping(config: ReportConfig) -> dict[str, Any]:
     return mapping
 
 
+RUN_TAGS = ("promo/report_name", "promo/report_type", "promo/promotion_type", "promo/created_by")
+
+
+def report_tags(config: ReportConfig | dict[str, Any]) -> dict[str, str]:
+    """The run tags that make a run a line of `report list` (name, types, created by),
+    from the run config (a `ReportConfig`, or its plain dict form as stored in a run)."""
+    values = config.model_dump() if isinstance(config, Config) else config
+    keys = ("name", "report_type", "promotion_type", "created_by")
+    tags = dict(zip(RUN_TAGS, (values.get(k) for k in keys), strict=True))
+    return {k: str(v) for k, v in tags.items() if v is not None}
+
+
 @op(description="Validate the spec, export the report, validate the file, deliver it.")
 def create_report(context: OpExecutionContext, config: ReportConfig, reports: ReportSettings):
     ctx = reports.context()
+    # The report list reads these tags; a run launched from the UI's launchpad has none
+    # of its own (the CLI sets them at launch), so the run writes them itself.
+    missing = {k: v for k, v in report_tags(config).items() if k not in context.run.tags}
+    if missing:
+        context.instance.add_run_tags(context.run_id, missing)
     try:
         catalog, _ = load_catalog(ctx.lake_dir)
         spec = load_spec(spec_mapping(config), catalog)
         now = datetime.fromisoformat(config.now) if config.now else datetime.now(UTC)
-        delivered = run_report(spec, ctx, now, config.created_by)
+        delivered = run_report(spec, ctx, now, config.created_by, run_id=context.run_id)
     except EXPECTED_FAILURES as exc:
         raise Failure(description=str(exc)) from None
     context.log_event(

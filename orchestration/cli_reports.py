@@ -9,6 +9,7 @@ downloadable (not Created, or delivered to S3 only); 4 refused (access).
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import shutil
@@ -19,7 +20,6 @@ from pathlib import Path
 from orchestration.settings import Settings
 
 REFUSED, INVALID, FAILED, NOT_DOWNLOADABLE = 4, 2, 1, 3
-RUN_TAGS = ("promo/report_name", "promo/report_type", "promo/promotion_type", "promo/created_by")
 
 
 def _timestamp(text: str) -> datetime:
@@ -72,7 +72,8 @@ def add_report_parser(sub) -> None:
         p.add_argument("name", help="the report's name")
         p.set_defaults(func=func)
     download = actions.add_parser(
-        "download", help="copy a Created one-time report's file to a folder"
+        "download",
+        help="copy a Created one-time report's file (and its manifest) to a folder",
     )
     download.add_argument("name", help="the report's name (the latest Created one)")
     download.add_argument("--to", required=True, help="destination folder")
@@ -122,10 +123,26 @@ def cmd_create(args, settings: Settings) -> int:
         except CatalogError as exc:
             print(f"Creation Failed: {exc}", file=sys.stderr)
             return INVALID
+        reactivate(spec, settings)
         print(f"Active: {spec.name} ({spec.frequency.label}) added to {settings.report_catalog}")
         print("its schedule starts when the code location reloads (`make dev` reloads on start)")
         return 0
     return launch_one_time(spec, settings, user, args.now)
+
+
+def reactivate(spec, settings: Settings) -> None:
+    """A report deleted and created again with the very same spec has the same identity,
+    so the same schedule name, whose state in the instance is still the Stopped that
+    `delete` left: switch it back on, or the new report would never run."""
+    from orchestration.instance import ensure_dagster_home
+    from orchestration.registry import schedule_states, set_schedule
+    from orchestration.schedules import schedule_name
+    from promo.reports.recurring import RecurringReport
+
+    ensure_dagster_home(settings)
+    name = schedule_name(RecurringReport(spec, {}))
+    if schedule_states().get(name, {}).get("status") == "STOPPED":
+        set_schedule(name, True)
 
 
 def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -> int:
@@ -134,6 +151,7 @@ def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -
     settings."""
     from dagster import DagsterInstance
 
+    from assets.reports import report_tags
     from orchestration.definitions import build_definitions
     from orchestration.instance import ensure_dagster_home
     from orchestration.registry import one_time_reports
@@ -141,13 +159,7 @@ def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -
     ensure_dagster_home(settings)
     config = {k: v for k, v in spec.to_dict().items() if k != "frequency"}
     config.update(created_by=user, now=now.isoformat() if now else None)
-    tags = dict(
-        zip(
-            RUN_TAGS,
-            (spec.name, spec.report_type.value, spec.promotion_type.value, user),
-            strict=True,
-        )
-    )
+    tags = report_tags(config)
     job = build_definitions(settings).resolve_job_def("one_time_report")
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
@@ -240,9 +252,21 @@ def cmd_download(args, settings: Settings) -> int:
         print(f"{args.name!r} was delivered to S3 only: {location}", file=sys.stderr)
         print(location)
         return NOT_DOWNLOADABLE
-    target = Path(args.to)
-    target.mkdir(parents=True, exist_ok=True)
-    copied = shutil.copy2(location, target / Path(location).name)
+    source = Path(location)
+    target = Path(args.to) / source.name
+    # Two reports of one type over one window have the same file name: never overwrite
+    # another report's file without a word (the same file again is fine).
+    if target.exists() and not filecmp.cmp(source, target, shallow=False):
+        print(
+            f"{target} already exists and holds another file: download to another folder",
+            file=sys.stderr,
+        )
+        return INVALID
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copied = shutil.copy2(source, target)
+    manifest = source.with_name(source.name + ".manifest.json")
+    if manifest.exists():
+        shutil.copy2(manifest, target.with_name(manifest.name))
     print(copied)
     return 0
 

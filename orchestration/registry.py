@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from assets.reports import report_tags
 from orchestration.settings import REPO_ROOT, Settings
 
 ONE_TIME_JOB = "one_time_report"
@@ -75,19 +76,27 @@ def _location(instance: DagsterInstance, run_id: str) -> str | None:
     return None
 
 
+def _report_tags(run) -> dict[str, str]:
+    """The report's name, types and creator: the run's tags, else its launch config (a
+    run launched from the UI gets its tags only once its step starts)."""
+    config = (run.run_config or {}).get("ops", {}).get("create_report", {}).get("config", {})
+    return {**report_tags({"created_by": "dagster-ui", **config}), **run.tags}
+
+
 def one_time_reports(instance: DagsterInstance, tz: str) -> list[ReportEntry]:
     entries = []
     for record in instance.get_run_records(RunsFilter(job_name=ONE_TIME_JOB)):
         run = record.dagster_run
         status = STATUS.get(run.status, "Creating")
+        tags = _report_tags(run)
         entries.append(
             ReportEntry(
-                name=run.tags.get("promo/report_name", "?"),
+                name=tags.get("promo/report_name", "?"),
                 kind="one_time",
-                promotion_type=run.tags.get("promo/promotion_type", "?"),
-                report_type=run.tags.get("promo/report_type", "?"),
+                promotion_type=tags.get("promo/promotion_type", "?"),
+                report_type=tags.get("promo/report_type", "?"),
                 status=status,
-                created_by=run.tags.get("promo/created_by"),
+                created_by=tags.get("promo/created_by"),
                 created_on=_local(record.create_timestamp.timestamp(), tz),
                 location=_location(instance, run.run_id) if status == "Created" else None,
                 reason=_failure_reason(instance, run) if status == "Creation Failed" else None,

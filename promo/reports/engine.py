@@ -7,11 +7,12 @@ stays at about one batch plus one day's query, whatever the window's size.
 
 Nothing is visible at the destination until the whole file is written and valid: the
 file is built in a private working folder, then published atomically through the storage
-interface, then its manifest beside it.
+interface, then its manifest beside it (a failed manifest takes the file back).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -233,9 +234,17 @@ def export_report(
         }
         key = f"{folder}/{final.name}"
         uri = destination.put_file(final, key)
-        manifest_uri = destination.put_bytes(
-            (json.dumps(manifest, indent=2) + "\n").encode(), f"{key}.manifest.json"
-        )
+        try:
+            manifest_uri = destination.put_bytes(
+                (json.dumps(manifest, indent=2) + "\n").encode(), f"{key}.manifest.json"
+            )
+        except BaseException:
+            # A report whose manifest cannot be written is Creation Failed: take its file
+            # back, so nothing is left that looks delivered (best effort: the server that
+            # refused the manifest may refuse this too).
+            with contextlib.suppress(Exception):
+                destination.delete_prefix(key)
+            raise
     return Delivered(
         file_name=final.name,
         uri=uri,

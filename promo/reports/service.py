@@ -12,7 +12,7 @@ import polars as pl
 
 from promo.reports.engine import Delivered, ReportRequest, export_report
 from promo.reports.files import slugify
-from promo.reports.spec import Catalog, Destination, ReportSpec
+from promo.reports.spec import Catalog, Destination, ReportSpec, load_spec
 from resources.storage import LocalStorage, Storage, open_storage
 
 
@@ -43,12 +43,16 @@ def load_catalog(lake_dir: Path) -> tuple[Catalog, dict[str, str]]:
     return catalog, dict(wallets.iter_rows())
 
 
-def report_folder(spec: ReportSpec) -> str:
+def report_folder(spec: ReportSpec, run_id: str | None = None) -> str:
     """The report's own folder: its name as a slug plus a fingerprint of the whole spec.
     Two reports with the same name but other settings never share a folder (no file of
-    one can overwrite the other's), while re-running the same report writes the same
-    names again."""
-    return f"{slugify(spec.name)}-{spec.fingerprint[:8]}"
+    one can overwrite the other's). A recurring report's partitions share it, so
+    re-running a day writes the same names again. Each one-time report is a report of
+    its own (its own line in `report list`), so it gets a sub-folder named after its
+    run: creating the same spec twice (e.g. `today` in the morning and again at noon)
+    keeps both files."""
+    folder = f"{slugify(spec.name)}-{spec.fingerprint[:8]}"
+    return f"{folder}/{run_id[:8]}" if run_id else folder
 
 
 def destination_of(spec: ReportSpec, downloads_dir: Path, s3_endpoint_url: str | None) -> Storage:
@@ -93,18 +97,30 @@ class ReportContext:
 
 
 def run_report(
-    spec: ReportSpec, ctx: ReportContext, now: datetime, user: str, window=None
+    spec: ReportSpec,
+    ctx: ReportContext,
+    now: datetime,
+    user: str,
+    window=None,
+    run_id: str | None = None,
 ) -> Delivered:
-    """Export and deliver; `window` overrides the spec's (a recurring report's partition)."""
-    _, names = load_catalog(ctx.lake_dir)
+    """Export and deliver. `window` overrides the spec's (a recurring report's
+    partition), except for a snapshot report (User Ledger Summary), which stays "as of
+    now" whatever partition triggered it. `run_id` gives a one-time report its own
+    folder (see `report_folder`)."""
+    catalog, names = load_catalog(ctx.lake_dir)
+    # The ids were checked when the spec was created; the catalog may have changed since
+    # (a hand-edited recurring entry, a wallet gone from the snapshot): check again, so a
+    # report about an unknown id fails with its name instead of delivering empty files.
+    load_spec(spec, catalog)
     request = request_of(spec, now, ZoneInfo(ctx.timezone), names)
-    if window is not None:
+    if window is not None and request.window is not None:
         request.window = window
     return export_report(
         request,
         marts=ctx.marts,
         destination=destination_of(spec, ctx.downloads_dir, ctx.s3_endpoint_url),
-        folder=report_folder(spec),
+        folder=report_folder(spec, run_id),
         timezone=ctx.timezone,
         now=now,
         generated_by=user,

@@ -94,8 +94,11 @@ def test_hostile_names_stay_inside_the_downloads_folder(cli_env, tmp_path, capsy
     assert main(["report", "create", "--spec", write_spec(tmp_path, name=name), "--now", NOW]) == 0
     path = Path(capsys.readouterr().out.strip().splitlines()[-1]).resolve()
     assert path.is_relative_to(settings.downloads_dir.resolve())
-    assert path.parent.parent == settings.downloads_dir.resolve()
-    assert all(c.isalnum() or c == "-" for c in path.parent.name)
+    # downloads/<name slug>-<spec fingerprint>/<run>/<file>
+    report_dir = path.parent.parent
+    assert report_dir.parent == settings.downloads_dir.resolve()
+    assert all(c.isalnum() or c == "-" for c in report_dir.name)
+    assert all(c.isalnum() for c in path.parent.name)
 
 
 def test_control_characters_in_a_name_are_refused(cli_env, tmp_path, capsys):

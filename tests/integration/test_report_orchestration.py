@@ -21,6 +21,7 @@ from dagster import (
 
 from orchestration.cli import main
 from orchestration.definitions import build_definitions
+from orchestration.instance import ensure_dagster_home
 from orchestration.schedules import report_job_name, schedule_name
 from orchestration.settings import Settings
 from promo.reports.recurring import load_catalog_file
@@ -249,8 +250,28 @@ def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
         )
         == 0
     )
-    (copied,) = target.iterdir()
+    copied, manifest = sorted(target.iterdir())
     assert copied.name == "reward-assignment_2026-10-22_2026-10-28.csv"
+    assert manifest.name == copied.name + ".manifest.json"
+    assert json.loads(manifest.read_text())["report_name"] == "October rewards"
+
+    # The same spec created again is another report, with a file of its own.
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", good]) == 0
+    capsys.readouterr()
+    assert main(["report", "--user", "bob@example.com", "list", "--json", "--one-time"]) == 0
+    octobers = [e for e in json.loads(capsys.readouterr().out) if e["name"] == "October rewards"]
+    assert len(octobers) == 2 and octobers[0]["location"] != octobers[1]["location"]
+    assert all(Path(e["location"]).exists() for e in octobers), "the first file was kept"
+    # Another report with the same file name is not copied over the one downloaded.
+    other = one_time(tmp_path, "Travel rewards", {"start": "2026-10-22", "end": "2026-10-28"})
+    Path(other).write_text(Path(other).read_text().replace("everyday_points", "travel_miles"))
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", other]) == 0
+    before = copied.read_bytes()
+    download = ["report", "--user", "bob@example.com", "download", "--to", str(target)]
+    assert main([*download, "Travel rewards"]) == 2
+    assert "already exists and holds another file" in capsys.readouterr().err
+    assert copied.read_bytes() == before
+    assert main([*download, "October rewards"]) == 0, "the same file again is fine"
     assert (
         main(
             [
@@ -266,6 +287,40 @@ def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
         == 3
     )
     assert "only a Created report can" in capsys.readouterr().err
+
+
+def test_a_report_launched_from_the_launchpad_is_listed_by_name(cli, capsys):
+    """The UI's launchpad sets no tags: the list reads the launch config while the run is
+    Creating, and the run tags itself when it starts."""
+    config = {
+        "name": "Launchpad rewards",
+        "promotion_type": "promo_campaigns",
+        "report_type": "reward_assignment",
+        "filters": {"campaign_id": "cmp_everyday_points"},
+        "date_range": {"start": "2026-10-22", "end": "2026-10-28"},
+    }
+    run_config = {"ops": {"create_report": {"config": config}}}
+    job = build_definitions(cli).resolve_job_def("one_time_report")
+
+    def entries():
+        capsys.readouterr()
+        assert main(["report", "--user", "bob@example.com", "list", "--json", "--one-time"]) == 0
+        return {e["run_id"]: e for e in json.loads(capsys.readouterr().out)}
+
+    ensure_dagster_home(cli)
+    with DagsterInstance.get() as instance:
+        waiting = instance.create_run_for_job(job_def=job, run_config=run_config)
+    creating = entries()[waiting.run_id]
+    assert (creating["name"], creating["status"]) == ("Launchpad rewards", "Creating")
+    assert creating["report_type"] == "reward_assignment"
+    assert creating["created_by"] == "dagster-ui"
+
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, run_config=run_config)
+        assert instance.get_run_by_id(result.run_id).tags["promo/report_name"] == config["name"]
+    created = entries()[result.run_id]
+    assert (created["name"], created["status"]) == ("Launchpad rewards", "Created")
+    assert Path(created["location"]).name == "reward-assignment_2026-10-22_2026-10-28.csv"
 
 
 def test_cli_recurring_create_stop_start_delete_keeps_files(
@@ -299,9 +354,19 @@ def test_cli_recurring_create_stop_start_delete_keeps_files(
     assert main(["report", "--user", "ana@example.com", "stop", "Daily errors"]) == 0
     assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Stopped"
     assert main(["report", "--user", "ana@example.com", "start", "Daily errors"]) == 0
+    assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Active"
+    assert listing(capsys, "--recurring")["Daily errors"]["next_run"] is not None
     assert main(["report", "--user", "bob@example.com", "delete", "Daily errors"]) == 4
     assert main(["report", "--user", "ana@example.com", "delete", "Daily errors"]) == 0
     assert "Daily errors" not in listing(capsys, "--recurring")
+    # Deleting stopped its schedule in the instance at once (a daemon that has not
+    # reloaded the code location yet launches nothing more).
+    with DagsterInstance.get() as instance:
+        states = {s.name: s.status.value for s in instance.all_instigator_state()}
+    assert states[schedule_name(entry)] == "STOPPED"
+    # The same spec created again is the same report identity: it is Active again.
+    assert main(["report", "--user", "ana@example.com", "create", "--spec", str(path)]) == 0
+    assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Active"
     keys = [
         o["Key"]
         for o in boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket=s3_bucket)[
