@@ -96,7 +96,8 @@ EXPECTED = {
                     ELSE CAST(e.credits AS VARCHAR) END,
                e.points, e.coupon_code, e.partner_id, e.list_tag, e.voucher_code, e.credits,
                e.wallet_id, e.occurred_at, {LOCAL.format("e.occurred_at")},
-               local_day(e.occurred_at)
+               local_day(e.occurred_at),
+               c.coupon_type, c.coupon_benefit, c.custom_reward_kind, c.segment_kind
         FROM raw_reward_events e LEFT JOIN raw_campaigns c USING (campaign_id)
         WHERE e.status = 'SUCCESS'""",
     "campaign_user_errors": f"""

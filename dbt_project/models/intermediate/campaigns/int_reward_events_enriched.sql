@@ -17,6 +17,10 @@ enriched as (
     select
         reward_events.*,
         campaigns.campaign_name,
+        campaigns.coupon_type,
+        campaigns.coupon_benefit,
+        campaigns.custom_reward_kind,
+        campaigns.segment_kind,
         -- What the user received, as text, whatever the reward type (report column
         -- `reward_value`). NULL for a custom reward without credits (physical/digital).
         case reward_events.reward_type

@@ -30,7 +30,12 @@ final as (
         wallet_id,
         occurred_at as distributed_at,
         occurred_at_local as distributed_at_local,
-        local_date
+        local_date,
+        -- Appended later: a published mart only grows at the end.
+        coupon_type,
+        coupon_benefit,
+        custom_reward_kind,
+        segment_kind
 
     from successful_events
 
