@@ -291,7 +291,11 @@ def _switch(args, settings: Settings, running: bool, action: str) -> int:
         print(f"no recurring report named {args.name!r}", file=sys.stderr)
         return INVALID
     ensure_dagster_home(settings)
-    set_schedule(schedule_name(report), running)
+    try:
+        set_schedule(schedule_name(report), running)
+    except RuntimeError as exc:
+        print(f"cannot {action.split()[-1]} {args.name!r}: {exc}", file=sys.stderr)
+        return FAILED
     print(f"{'Active' if running else 'Stopped'}: {args.name}")
     return 0
 
@@ -318,7 +322,12 @@ def cmd_delete(args, settings: Settings) -> int:
     from orchestration.instance import ensure_dagster_home
 
     ensure_dagster_home(settings)
-    set_schedule(schedule_name(report), False)  # future runs stop now, before the edit
+    try:
+        set_schedule(schedule_name(report), False)  # future runs stop now, before the edit
+    except RuntimeError as exc:
+        # Without a stopped schedule a running daemon could still launch it: keep the entry.
+        print(f"cannot delete {args.name!r}, its schedule did not stop: {exc}", file=sys.stderr)
+        return FAILED
     remove_entry(settings.report_catalog, args.name)
     print(f"Deleted: {args.name} (its schedule is stopped; files already delivered stay)")
     return 0

@@ -25,6 +25,7 @@ from orchestration.instance import ensure_dagster_home
 from orchestration.schedules import report_job_name, schedule_name
 from orchestration.settings import Settings
 from promo.reports.recurring import load_catalog_file
+from promo.reports.service import report_folder
 from tests.conftest import make_env
 from tests.helpers import RANGE_END_TAG, RANGE_START_TAG
 
@@ -99,6 +100,22 @@ def test_every_catalog_entry_is_a_schedule_and_every_job_resolves(tmp_path):
     jobs = {j.name for j in defs.get_repository_def().get_all_jobs()}
     assert {report_job_name(r) for r in reports} <= jobs
     assert {"promo_daily", "promo_dimensions", "one_time_report"} <= jobs
+
+
+def test_an_entry_edited_in_place_is_a_new_report_not_a_changed_one(tmp_path):
+    """A recurring report cannot be edited: an entry changed in the catalog gets another
+    identity (schedule, job, folder), so the existing report's schedule and files are
+    never silently repointed."""
+    catalog = catalog_file(tmp_path / "c.yaml")
+    settings = settings_for(tmp_path, PROMO_REPORT_CATALOG=str(catalog))
+    (before,) = [r for r in load_catalog_file(catalog)[0] if r.spec.name == "Daily errors"]
+    catalog.write_text(catalog.read_text().replace("cmp_everyday_points", "cmp_travel_miles", 1))
+    (after,) = [r for r in load_catalog_file(catalog)[0] if r.spec.name == "Daily errors"]
+    assert after.spec.filters.campaign_id == "cmp_travel_miles"
+    assert after.report_id != before.report_id
+    assert report_folder(after.spec) != report_folder(before.spec)
+    schedules = {s.name for s in build_definitions(settings).schedules}
+    assert schedule_name(after) in schedules and schedule_name(before) not in schedules
 
 
 @pytest.mark.parametrize(
@@ -341,7 +358,11 @@ def test_cli_recurring_create_stop_start_delete_keeps_files(
         )
     )
     assert main(["report", "--user", "ana@example.com", "create", "--spec", str(path)]) == 0
-    assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Active"
+    listed = listing(capsys, "--recurring")["Daily errors"]
+    assert listed["status"] == "Active" and listed["frequency"] == "Daily"
+    assert (listed["promotion_type"], listed["report_type"]) == ("promo_campaigns", "user_errors")
+    assert listed["created_by"] == "ana@example.com"
+    assert datetime.fromisoformat(listed["created_on"]).tzinfo is not None
 
     # one scheduled run's file, produced before the deletion
     settings = Settings.from_env()
