@@ -6,6 +6,8 @@ Every column of every report type against the raw logs (Berlin and Kathmandu) is
 test_report_rows.py; the literal contract (headers, names, manifest, S3 for all six
 types) in test_report_contract.py."""
 
+import hashlib
+import json
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -141,8 +143,17 @@ def test_more_than_a_million_rows_become_a_zip_of_chronological_parts(tmp_path):
             lasts.append(lines[-1].split(",")[-1])
         assert lasts[0] <= firsts[1], "part 2 starts where part 1 ends"
         assert firsts[0].startswith("2026-10-01T00:00:00.000+00:00")
-    manifest = delivered.manifest
-    assert manifest["rows"] == 1_200_001 and manifest["parts"][0]["sha256"]
+        # The manifest names each part with its rows and SHA-256, and the ZIP's own hash.
+        assert [(p["file"], p["rows"], p["sha256"]) for p in delivered.manifest["parts"]] == [
+            (name, rows, hashlib.sha256(zf.read(name)).hexdigest())
+            for name, rows in zip(names, (1_000_000, 200_001), strict=True)
+        ]
+    assert delivered.manifest["rows"] == 1_200_001
+    assert (
+        delivered.manifest["sha256"] == hashlib.sha256(Path(delivered.uri).read_bytes()).hexdigest()
+    )
+    beside = Path(delivered.uri).with_name(delivered.file_name + ".manifest.json")
+    assert json.loads(beside.read_text()) == delivered.manifest
 
 
 def test_a_report_failing_validation_is_not_delivered(tmp_path):

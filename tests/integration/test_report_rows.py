@@ -37,6 +37,8 @@ EDGES = {
         ("wtx_edge_4_after", "2026-10-24T00:00:00+05:45"),
     ],
 }
+EDGE_USER = "usr_edge_ü"  # not ASCII: the file is UTF-8
+QUOTED, QUOTED_CODE = "wtx_edge_2_first", 'EDGE,"2"'
 
 
 def write_edges(landing: Path) -> None:
@@ -46,19 +48,21 @@ def write_edges(landing: Path) -> None:
             {
                 "transaction_id": tx_id,
                 "wallet_id": "wlt_main",
-                "user_id": "usr_edge",
+                "user_id": EDGE_USER,
                 "transaction_type": "CREDIT",
-                "transaction_source": "API",
+                # One cashback with a code that needs RFC 4180 quoting.
+                "transaction_source": "CASHBACK_COUPON" if tx_id == QUOTED else "API",
                 "points": 1.25,
                 "campaign_id": None,
-                "coupon_code": None,
+                "coupon_code": QUOTED_CODE if tx_id == QUOTED else None,
                 "reference_transaction_id": None,
                 "expires_at": "2027-10-23T00:00:00.000+05:45",
                 "occurred_at": occurred_at,
             }
             for tx_id, occurred_at in lines
         ]
-        target.write_text("".join(json.dumps(r) + "\n" for r in records))
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        target.write_text(text, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +218,13 @@ def test_kathmandu_day_boundaries_and_offsets(kathmandu_pipeline):
     settings, _ = kathmandu_pipeline
     day = date(2026, 10, 23)
     spec = spec_of("wallet_transactions", {"wallet_id": "wlt_main"}, (day, day))
-    table = read_file(Path(deliver(settings, spec).uri))
+    path = Path(deliver(settings, spec).uri)
+    table = read_file(path)
     by_id = {row[0]: row for row in table[1:]}
+    assert by_id[QUOTED][9] == QUOTED_CODE and by_id[QUOTED][3] == EDGE_USER
+    assert f'{EDGE_USER},Credit,Cashback Coupon,1.25,1.25,,"EDGE,""2""",'.encode() in (
+        path.read_bytes()
+    )
     assert "wtx_edge_1_before" not in by_id and "wtx_edge_4_after" not in by_id
     assert by_id["wtx_edge_2_first"][12] == "2026-10-23T00:00:00.000+05:45"
     assert by_id["wtx_edge_3_last"][12] == "2026-10-23T23:59:59.999+05:45"
