@@ -201,7 +201,7 @@ def newest_dimension_file(landing: Storage, name: str) -> str | None:
 def build_dimension_asset(stream: Stream) -> AssetsDefinition:
     @asset(
         key=AssetKey(["lake", stream.name]),
-        group_name="ingestion",
+        group_name="dimensions",
         kinds={"polars", "parquet"},
         description=(
             f"The `{stream.name}` dimension: the newest full snapshot from the landing zone, "
