@@ -198,11 +198,46 @@ def newest_dimension_file(landing: Storage, name: str) -> str | None:
     return max(candidates) if candidates else None
 
 
+def dimension_accounting_check(stream: Stream, lake, lines: int, duplicates: int):
+    """The dimension's lines = rows + duplicates + quarantined, rows and quarantined
+    counted again from the Parquet files as written (like `accounting_check`)."""
+    rows = pl.scan_parquet(lake.dimension_path(stream.name)).select(pl.len()).collect().item()
+    quarantined = (
+        pl.scan_parquet(lake.dimension_quarantine_path(stream.name))
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    total = rows + duplicates + quarantined
+    problem = (
+        f"{lines} lines but {rows} rows + {duplicates} duplicates + {quarantined} quarantined"
+        f" = {total}"
+        if total != lines
+        else None
+    )
+    return AssetCheckResult(
+        check_name=ACCOUNTED,
+        passed=problem is None,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"lines": lines, "problems": MetadataValue.md(problem or "none")},
+        description=problem,
+    )
+
+
 def build_dimension_asset(stream: Stream) -> AssetsDefinition:
+    asset_key = AssetKey(["lake", stream.name])
+
     @asset(
-        key=AssetKey(["lake", stream.name]),
+        key=asset_key,
         group_name="dimensions",
         kinds={"polars", "parquet"},
+        check_specs=[
+            AssetCheckSpec(
+                ACCOUNTED,
+                asset=asset_key,
+                description="Every line of the snapshot is a row, a duplicate or quarantined.",
+            )
+        ],
         description=(
             f"The `{stream.name}` dimension: the newest full snapshot from the landing zone, "
             f"one row per {' + '.join(stream.key)}. Bad lines are quarantined."
@@ -221,7 +256,7 @@ def build_dimension_asset(stream: Stream) -> AssetsDefinition:
             result.accepted.drop("_file", "_line"), the_lake.dimension_path(stream.name)
         )
         write_parquet_atomic(result.quarantine, the_lake.dimension_quarantine_path(stream.name))
-        return MaterializeResult(
+        yield MaterializeResult(
             metadata={
                 "snapshot": MetadataValue.text(key or "none"),
                 "lines": result.lines,
@@ -231,6 +266,7 @@ def build_dimension_asset(stream: Stream) -> AssetsDefinition:
                 "quarantined_by_reason": MetadataValue.json(result.quarantined_by_reason),
             }
         )
+        yield dimension_accounting_check(stream, the_lake, result.lines, result.duplicates)
 
     return _dimension
 
