@@ -4,7 +4,8 @@ The cursor maps every `<stream>/date=YYYY-MM-DD` folder (and every dimension) to
 fingerprint of its file names and versions (mtime+size locally, ETag on S3). A folder
 whose fingerprint changed asks for the local days it overlaps; a day whose partition does
 not exist yet (today) keeps its folder out of the cursor, so it is asked for once the day
-has ended.
+has ended. With no cursor yet, the sensor starts from what the lake's manifests say was
+ingested, so a new instance does not re-run the days the lake already holds.
 """
 
 import hashlib
@@ -25,7 +26,7 @@ from dagster import (
 from orchestration.jobs import DAILY_JOB, DIMENSIONS_JOB
 from promo import contract
 from promo.timeutil import local_days_for_utc_folder
-from resources import StorageResource
+from resources import LakeResource, StorageResource
 from resources.storage import StoredObject
 
 
@@ -49,6 +50,20 @@ def landing_fingerprints(objects: list[StoredObject]) -> dict[str, str]:
         elif parts[0] == "dimensions":
             groups["dimensions"].append(o)
     return {k: fingerprint(v) for k, v in groups.items()}
+
+
+def ingested_fingerprints(manifests: list[dict]) -> dict[str, str]:
+    """Fingerprints of the landing folders as the lake last ingested them (from its
+    manifests' inputs). A sensor with no cursor yet — a new instance, e.g. the first
+    `make dev` after `make demo` — starts from these instead of from nothing, so it does
+    not run again every day the lake already holds (28 runs of dbt after the demo)."""
+    return {
+        f"{m['stream']}/{m['utc_date']}": fingerprint(
+            [StoredObject(i["file"], i.get("size", 0), i["version"]) for i in m["inputs"]]
+        )
+        for m in manifests
+        if m.get("inputs")
+    }
 
 
 def plan_requests(
@@ -92,10 +107,15 @@ def build_landing_sensor(partitions: PartitionsDefinition, timezone: str, jobs: 
         description="Asks for the days whose landing folders gained or changed files "
         "(late files included), and reloads dimensions when a snapshot changes.",
     )
-    def landing_sensor(context: SensorEvaluationContext, landing: StorageResource):
+    def landing_sensor(
+        context: SensorEvaluationContext, landing: StorageResource, lake: LakeResource
+    ):
         store = landing.storage()
         current = landing_fingerprints(store.list("events/") + store.list("dimensions/"))
-        previous = json.loads(context.cursor) if context.cursor else {}
+        if context.cursor:
+            previous = json.loads(context.cursor)
+        else:
+            previous = ingested_fingerprints(lake.lake().manifests())
         existing = set(partitions.get_partition_keys(dynamic_partitions_store=None))
         days, dims_changed, cursor = plan_requests(previous, current, ZoneInfo(timezone), existing)
         if dims_changed:

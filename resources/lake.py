@@ -97,6 +97,11 @@ class Lake:
         write_json_atomic(manifest, self.manifest_path(result.stream, result.folder))
         return manifest
 
+    def manifests(self) -> list[dict[str, Any]]:
+        """Every event folder's manifest (what was ingested from which landing files)."""
+        paths = sorted((self.root / "manifests").glob("*/utc_date=*.json"))
+        return [json.loads(p.read_text()) for p in paths]
+
     def read_manifest(self, stream: str, folder: date) -> dict[str, Any] | None:
         path = self.manifest_path(stream, folder)
         return json.loads(path.read_text()) if path.exists() else None

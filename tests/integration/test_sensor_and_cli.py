@@ -11,9 +11,9 @@ from dagster import DagsterInstance, build_sensor_context
 from orchestration.cli import main
 from orchestration.definitions import build_definitions
 from promo.generator import generate
-from resources import StorageResource
+from resources import LakeResource, StorageResource
 from resources.storage import LocalStorage
-from tests.helpers import lake_rows, raw_line_counts
+from tests.helpers import INGESTION_KEYS, lake_rows, raw_line_counts, run_daily
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,10 @@ def tick(settings, cursor=None):
     sensor = defs.resolve_sensor_def("landing_sensor")
     context = build_sensor_context(
         cursor=cursor,
-        resources={"landing": StorageResource(uri=settings.landing_uri)},
+        resources={
+            "landing": StorageResource(uri=settings.landing_uri),
+            "lake": LakeResource(path=str(settings.lake_dir)),
+        },
         instance=DagsterInstance.ephemeral(),
         definitions=defs,
     )
@@ -46,6 +49,20 @@ def test_sensor_requests_new_days_once_and_late_files_again(promo_env):
     late.write_text("{}\n")
     third = tick(settings, again.cursor)
     assert sorted(r.partition_key for r in third.run_requests) == ["2026-10-23", "2026-10-24"]
+
+
+def test_a_new_sensor_starts_from_what_the_lake_ingested(promo_env):
+    """No cursor yet (a fresh instance, e.g. `make dev` after `make demo`): folders the lake
+    already ingested from the same files ask for nothing; a late file still does."""
+    settings = promo_env()
+    generate(LocalStorage(settings.landing_uri), date(2026, 10, 23), 2, seed=1, scale=100)
+    assert run_daily(settings, "2026-10-23", "2026-10-24", selection=INGESTION_KEYS).success
+    first = tick(settings)
+    assert [r.partition_key for r in first.run_requests if r.partition_key] == []
+    late = Path(settings.landing_uri) / "events/coupon_redemptions/date=2026-10-24/late.jsonl"
+    late.write_text("{}\n")
+    second = tick(settings, first.cursor)
+    assert [r.partition_key for r in second.run_requests] == ["2026-10-24"]
 
 
 def test_cli_materialize_runs_through_dagster_and_records_runs(promo_env, capsys):
