@@ -124,6 +124,8 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
                 ACCOUNTED,
                 asset=key,
                 description="Every raw line is accepted, a duplicate or quarantined.",
+                # Blocking: marts are never built from a lake that lost a line.
+                blocking=True,
             )
         ],
         description=(
@@ -236,6 +238,7 @@ def build_dimension_asset(stream: Stream) -> AssetsDefinition:
                 ACCOUNTED,
                 asset=asset_key,
                 description="Every line of the snapshot is a row, a duplicate or quarantined.",
+                blocking=True,
             )
         ],
         description=(

@@ -286,6 +286,9 @@ def pandera_schema(stream: Stream) -> pa.DataFrameSchema:
             checks.append(pa.Check.gt(0))
         if f.non_negative:
             checks.append(pa.Check.ge(0))
+        if f.required and f.kind == "string" and not f.enum:
+            # "" or "  " is no id and no name: a required text that is blank is missing.
+            checks.append(pa.Check(_not_blank, name=f"{MISSING_FIELD}: blank text"))
         columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=not f.required)
     frame_checks = [
         pa.Check(
@@ -295,6 +298,10 @@ def pandera_schema(stream: Stream) -> pa.DataFrameSchema:
         for rule in stream.rules
     ]
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, ordered=False)
+
+
+def _not_blank(data) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_chars() > 0)
 
 
 def _rule_check(rule: Rule):

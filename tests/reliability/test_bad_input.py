@@ -69,7 +69,10 @@ def write_figures():
 
 # ------------------------------------------------------------------ valid records
 # Any Unicode text but lone surrogates (not encodable as UTF-8, so not in a contract file).
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12)
+# Required text must not be blank (the contract quarantines "" and "  " as missing).
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(
+    lambda s: s.strip() != ""
+)
 OPT_TEXT = st.none() | TEXT
 
 
@@ -249,10 +252,13 @@ def mutate(stream: c.Stream, record: dict, kind: str, draw) -> tuple[str, str | 
         return json.dumps(value), c.INVALID_JSON
     if kind == "missing_field":
         name = draw(st.sampled_from([f.name for f in stream.fields if f.required]))
-        if draw(st.booleans()):
+        how = draw(st.sampled_from(["absent", "null", "blank"]))
+        if how == "absent":
             del bad[name]
-        else:
+        elif how == "null" or fields[name].kind != "string" or fields[name].enum:
             bad[name] = None
+        else:
+            bad[name] = draw(st.sampled_from(["", " ", "\t", "\u3000 "]))
         return json.dumps(bad), c.MISSING_FIELD
     if kind == "wrong_type":
         name = draw(st.sampled_from(list(fields)))
