@@ -1,11 +1,7 @@
-"""Two materializations at once share one DuckDB file without failing on its lock (the
-`duckdb_warehouse` pool queues them), and marts publish to an S3-compatible server."""
+"""Marts publish to an S3-compatible server. (The concurrency test that lived here moved to
+tests/reliability/test_concurrency.py, which also checks that the runs overlapped.)"""
 
-import os
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import boto3
 import polars as pl
@@ -16,55 +12,6 @@ from resources.storage import LocalStorage
 from tests.helpers import run_daily, run_dimensions
 
 pytestmark = pytest.mark.integration
-CLI = [sys.executable, "-m", "orchestration.cli"]
-
-
-def test_overlapping_materializations_both_succeed(promo_env):
-    settings = promo_env(PROMO_ACCOUNT_TIMEZONE="Asia/Kathmandu")
-    generate(LocalStorage(settings.landing_uri), date(2026, 10, 22), 4, seed=2, scale=200)
-    env = {**os.environ}
-    first = subprocess.Popen(
-        [*CLI, "materialize", "--start", "2026-10-22", "--end", "2026-10-24"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    second = subprocess.Popen(
-        [*CLI, "materialize", "--start", "2026-10-23", "--end", "2026-10-25"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    out_first, _ = first.communicate(timeout=600)
-    out_second, _ = second.communicate(timeout=600)
-    assert first.returncode == 0, out_first[-3000:]
-    assert second.returncode == 0, out_second[-3000:]
-    published = Path(settings.marts_uri) / "wallet_transactions"
-    assert sorted(p.name for p in published.iterdir()) == [
-        "date=2026-10-22",
-        "date=2026-10-23",
-        "date=2026-10-24",
-        "date=2026-10-25",
-    ]
-    # The same data, one serial run over the union of the ranges: the same marts.
-    serial = promo_env(
-        PROMO_ACCOUNT_TIMEZONE="Asia/Kathmandu", PROMO_HOME=str(Path(settings.home) / "serial")
-    )
-    generate(LocalStorage(serial.landing_uri), date(2026, 10, 22), 4, seed=2, scale=200)
-    assert run_dimensions(serial).success
-    assert run_daily(serial, "2026-10-22", "2026-10-25").success
-    for mart in ("wallet_transactions", "wallet_daily_summary", "campaign_daily_stats"):
-        assert mart_rows(settings, mart) == mart_rows(serial, mart), mart
-
-
-def mart_rows(settings, mart: str) -> list[tuple]:
-    """Every published row of a mart, sorted: content, not file bytes."""
-    import duckdb
-
-    files = f"read_parquet('{settings.marts_uri}/{mart}/*/part-0.parquet')"
-    return duckdb.sql(f"SELECT * FROM {files}").order("ALL").fetchall()
 
 
 def test_marts_publish_to_s3(promo_env, s3_bucket, s3_endpoint):
