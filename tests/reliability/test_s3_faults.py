@@ -88,7 +88,9 @@ def wallet_request(day: str = "2026-10-01") -> ReportRequest:
     )
 
 
-def test_server_stops_mid_report_upload_then_a_retry_delivers(outage, tmp_path, monkeypatch):
+def test_server_stops_mid_report_upload_then_a_retry_delivers(
+    outage, tmp_path, monkeypatch, record_fault
+):
     marts = tmp_path / "marts"
     synthetic_wallet_mart(marts, {"2026-10-01": 400_000})  # ~45 MB of CSV
     monkeypatch.setattr(S3Storage, "MULTIPART_THRESHOLD", 8 * 1024 * 1024)
@@ -140,9 +142,13 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(outage, tmp_path, 
         .read()
     )
     assert body.count(b"\n") == 400_001 and delivered.rows == 400_000
+    record_fault(
+        "S3 server stopped mid multipart report upload (third part); retry after restart",
+        survived=True,
+    )
 
 
-def test_throttling_and_reset_connections_are_retried(outage):
+def test_throttling_and_reset_connections_are_retried(outage, record_fault):
     storage = open_storage("s3://fault-bucket/x", outage.url)
     seen = {"n": 0}
 
@@ -163,6 +169,9 @@ def test_throttling_and_reset_connections_are_retried(outage):
     storage.put_bytes(b"hello", "a.txt")
     assert seen["n"] >= 3, "one reset and one throttle were retried"
     assert storage.read_bytes("a.txt") == b"hello"
+    record_fault(
+        "S3 throttling (503 SlowDown) and a reset connection, retried", tried=2, survived=True
+    )
 
 
 class _Raw:
@@ -281,7 +290,7 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
 
 
 def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
-    berlin_pipeline, outage, tmp_path, monkeypatch, capsys
+    berlin_pipeline, outage, tmp_path, monkeypatch, capsys, record_fault
 ):
     built, _, _ = berlin_pipeline
     access = tmp_path / "access.yaml"
@@ -331,3 +340,7 @@ def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
     for text in texts:
         assert FAKE_SECRET not in text
         assert FAKE_KEY_ID not in text
+    record_fault(
+        "report to an unreachable S3: Creation Failed with the reason, delivered after restart",
+        survived=True,
+    )
