@@ -76,3 +76,18 @@ def write_summary() -> None:
     (ARTIFACTS / "reliability_summary.json").write_text(
         json.dumps({"totals": totals, "modules": modules}, indent=2) + "\n"
     )
+    (ARTIFACTS / "reliability_figures.md").write_text(figures_table())
+
+
+def figures_table() -> str:
+    """The fault table of docs/operations.md, from the artifacts (one row per fault)."""
+    lines = ["| fault | tried | survived | records lost |", "|---|---:|---:|---:|"]
+    for path in sorted(ARTIFACTS.glob("reliability_*.json")):
+        if path.name == "reliability_summary.json":
+            continue
+        for fault in json.loads(path.read_text()).get("faults", []):
+            tried = fault.get("tried", 1)
+            survived = int(fault["survived"])  # a count, or True/False for one fault
+            lost = fault.get("records_lost", 0)
+            lines.append(f"| {fault['fault']} | {tried} | {survived} | {lost} |")
+    return "\n".join(lines) + "\n"
