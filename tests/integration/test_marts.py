@@ -176,6 +176,13 @@ def test_dbt_checks_all_pass(built):
     assert len(checks) > 50
     failed = [c.asset_check_key.name for c in checks if not c.passed]
     assert not failed
+    # The reconciliation tests are asset checks of the mart they reconcile.
+    names = {(c.asset_check_key.asset_key.path[-1], c.asset_check_key.name) for c in checks}
+    assert {
+        ("wallet_daily_summary", "assert_wallet_daily_summary_matches_transactions"),
+        ("user_ledger", "assert_ledger_balances_match_latest_closing_balances"),
+        ("campaign_daily_stats", "assert_campaign_rewards_distributed_match_reward_events"),
+    } <= names
 
 
 @pytest.mark.parametrize("mart", list(EXPECTED))

@@ -1,3 +1,7 @@
+-- Shown in Dagster as an asset check of user_ledger (a singular test reading several
+-- models has no single model of its own).
+{{ config(meta={'dagster': {'ref': {'name': 'user_ledger'}}}) }}
+
 -- Per wallet, the users' available balances in user_ledger add up to the wallet's
 -- closing balance on its latest day in wallet_daily_summary. Both come from
 -- wallet_transactions, all history; a row here names a wallet where they disagree or

@@ -1,3 +1,7 @@
+-- Shown in Dagster as an asset check of wallet_daily_summary (a singular test reading several
+-- models has no single model of its own).
+{{ config(meta={'dagster': {'ref': {'name': 'wallet_daily_summary'}}}) }}
+
 -- Each wallet-day of wallet_daily_summary carries exactly the totals of that day's rows
 -- in wallet_transactions (a filled day: zeros), and every transaction day has its
 -- summary row. A row here is a wallet-day where the two disagree.
