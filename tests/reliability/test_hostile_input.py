@@ -111,8 +111,13 @@ def hostile_env(berlin_pipeline, monkeypatch, tmp_path, tmp_path_factory):
         "warehouse": sha256(Path(built.warehouse_path)),
         "marts": {str(p): sha256(p) for p in sorted(marts.rglob("*")) if p.is_file()},
     }
+    # Where the relative traversals would land if followed from the downloads folder
+    # (outside the temporary tree: checked one by one).
+    targets = [(tmp_path / "downloads" / v).resolve() for v in ("../../../../escaped", "../../etc")]
+    existed = {t: t.exists() for t in targets}
     yield specs, tmp_path / "downloads", root / "escaped"
     assert not (root / "escaped").exists()
+    assert {t: t.exists() for t in targets} == existed
     assert sha256(Path(built.warehouse_path)) == before["warehouse"], "warehouse untouched"
     assert {str(p): sha256(p) for p in sorted(marts.rglob("*")) if p.is_file()} == before[
         "marts"
