@@ -4,11 +4,11 @@ persistent Dagster instance:
 
 1. two `promo-reports materialize` backfills over overlapping ranges, the second started
    while the first is running;
-2. while the second still runs, a late file dropped into the landing zone: the landing
-   sensor (the definitions' own, evaluated on the same instance) asks for the affected
-   days, and those runs are launched on the same instance;
-3. while a dbt step runs, `promo-reports report create` for a one-time report over days
-   already published.
+2. while both run, a late file dropped into the landing zone: the landing sensor (the
+   definitions' own, evaluated on the same instance) asks for the affected days, and
+   those runs are launched on the same instance at once;
+3. while the first backfill's dbt step runs, `promo-reports report create` for a
+   one-time report over days already published.
 
 Everything must finish (queueing is allowed), nothing may fail on DuckDB's lock, the
 runs must really have overlapped in time (run and step timestamps from the instance),
@@ -70,6 +70,7 @@ LATE = [  # valid wallet credits delivered late into UTC folder 2026-10-25
 WAIT_THEN_RUN = """
 import sys, time, pathlib
 from orchestration.cli import main
+import orchestration.definitions  # builds the definitions (and loads dbt's manifest) now
 go = pathlib.Path(sys.argv[1])
 while not go.exists():
     time.sleep(0.02)
@@ -188,10 +189,11 @@ REPORT_SPEC = {
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
-    """Backfill A (10-22..24) starts; B (10-23..25) starts once A's run exists. When the
-    first of them ends, the other is still running: a late file is dropped, the sensor
-    ticks and its runs are launched. The report starts as soon as a dbt step (the running
-    backfill's or a sensor run's) is seen running, over days both backfills publish."""
+    """The serial reference first (its own home, the late file included). Then backfill A
+    (10-22..24) starts; the report starts the moment A's dbt step is seen running (A builds
+    an empty warehouse: the longest dbt step), over days an earlier run published; B
+    (10-23..25) starts once A's run exists; while both run, a late file is dropped, the
+    sensor ticks and the runs it asks for are launched at once."""
     root = tmp_path_factory.mktemp("concurrency")
     home, logs = root / "promo", root / "logs"
     logs.mkdir()
@@ -207,12 +209,28 @@ def scenario(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMO_")} | overrides
     env["PYTHONPATH"] = str(REPO)
     settings = Settings.from_env(overrides)
-    landing = LocalStorage(settings.landing_uri)
-    generate(landing, date(2026, 10, 22), 4, seed=2, scale=200, bad_rate=0.0)
+    generate(
+        LocalStorage(settings.landing_uri), date(2026, 10, 22), 4, seed=2, scale=200, bad_rate=0.0
+    )
+    late_text = "".join(json.dumps(r) + "\n" for r in LATE)
+    late = "events/wallet_transactions/date=2026-10-25/late-01.jsonl"
+
+    # The reference: the same files (late one included), one serial run over every day.
+    serial = Settings.from_env(make_env(root / "serial", PROMO_ACCOUNT_TIMEZONE=TZ))
+    shutil.copytree(settings.landing_uri, serial.landing_uri)
+    Path(serial.landing_uri, late).write_text(late_text)
+    assert run_dimensions(serial).success
+    assert run_daily(serial, "2026-10-22", "2026-10-26").success
+    # The days the report reads were published by an earlier run (the reference's files
+    # stand in for it); backfill A publishes them again while the report reads them.
+    for day in ("2026-10-23", "2026-10-24"):
+        folder = f"wallet_transactions/date={day}"
+        shutil.copytree(Path(serial.marts_uri, folder), Path(settings.marts_uri, folder))
+
     spec = root / "spec.yaml"
     spec.write_text(yaml.safe_dump(REPORT_SPEC))
     go = root / "go"
-    facts: dict = {"settings": settings}
+    facts: dict = {"settings": settings, "serial": serial}
     with pytest.MonkeyPatch.context() as mp:
         for key, value in overrides.items():
             mp.setenv(key, value)
@@ -248,21 +266,15 @@ def scenario(tmp_path_factory):
                 env,
                 logs / "b.log",
             )
-            ended = wait_for(
-                lambda: [k for k, p in backfills.items() if p.poll() is not None],
-                "a backfill to end",
-                timeout=600,
-            )[0]
-            finish(backfills[ended], logs / ("a.log" if ended == "2026-10-22" else "b.log"))
-            other = next(k for k in backfills if k != ended)
-            facts["ended_first"], facts["still_running"] = ended, other
+            # The report, the moment a dbt step is seen running.
+            facts["dbt_run_id"] = wait_for(lambda: running_dbt_step(instance), "a dbt step")
+            go.touch()
 
-            # The sensor fires while the other backfill runs.
-            late = Path(settings.landing_uri, "events/wallet_transactions/date=2026-10-25")
-            (late / "late-01.jsonl").write_text("".join(json.dumps(r) + "\n" for r in LATE))
+            # The sensor fires while the backfills run; its runs are launched at once.
+            wait_for(lambda: daily_run(instance, "2026-10-23"), "the second backfill's run")
+            Path(settings.landing_uri, late).write_text(late_text)
             facts["tick_at"] = time.time()
             tick = sensor_tick(settings, instance, cursor)
-            facts["other_running_at_tick"] = backfills[other].poll() is None
             facts["requested"] = sorted(r.partition_key for r in tick.run_requests)
             launched = {
                 r.partition_key: start(
@@ -277,11 +289,9 @@ def scenario(tmp_path_factory):
                 )
                 for r in tick.run_requests
             }
-            # The report, the moment a dbt step is seen running.
-            facts["dbt_run_id"] = wait_for(lambda: running_dbt_step(instance), "a dbt step")
-            go.touch()
             facts["report_out"] = finish(report, logs / "report.log")
-            finish(backfills[other], logs / ("a.log" if other == "2026-10-22" else "b.log"))
+            finish(backfills["2026-10-22"], logs / "a.log")
+            finish(backfills["2026-10-23"], logs / "b.log")
             for day, proc in launched.items():
                 finish(proc, logs / f"sensor-{day}.log")
 
@@ -298,13 +308,6 @@ def scenario(tmp_path_factory):
                 for r in instance.get_run_records()
                 if not r.dagster_run.is_success
             ]
-
-    # The same files, one serial run over the union of every range.
-    serial = Settings.from_env(make_env(root / "serial", PROMO_ACCOUNT_TIMEZONE=TZ))
-    shutil.copytree(settings.landing_uri, serial.landing_uri)
-    assert run_dimensions(serial).success
-    assert run_daily(serial, "2026-10-22", "2026-10-26").success
-    facts["serial"] = serial
     return facts
 
 
@@ -330,8 +333,9 @@ def test_overlapping_backfills_overlap_in_time_and_equal_a_serial_run(scenario, 
 def test_a_report_created_while_dbt_builds(scenario, record_fault):
     dbt_step, report_run = scenario["dbt_step"], scenario["report_run"]
     assert report_run.dagster_run.is_success
-    together = overlap(dbt_step, interval(report_run))
-    assert together > 0, f"the report ran while dbt built (overlap {together:.1f} s)"
+    report = interval(report_run)
+    assert dbt_step[0] < report[0] < dbt_step[1], f"the report started while dbt built {report}"
+    together = overlap(dbt_step, report)
     delivered = Path(scenario["report_out"].strip().splitlines()[-1])
     rows = len(delivered.read_text().splitlines()) - 1
     con = duckdb.connect()
@@ -345,18 +349,21 @@ def test_a_report_created_while_dbt_builds(scenario, record_fault):
         "a one-time report created while a dbt step ran",
         survived=True,
         overlap_seconds=round(together, 1),
+        report_seconds=round(report[1] - report[0], 1),
+        dbt_step_seconds=round(dbt_step[1] - dbt_step[0], 1),
     )
 
 
 def test_the_landing_sensor_during_a_backfill(scenario, record_fault):
     # UTC folder 2026-10-25 holds Kathmandu days 10-25 and 10-26.
     assert scenario["requested"] == ["2026-10-25", "2026-10-26"]
-    other = scenario["backfills"][scenario["still_running"]]
-    assert scenario["other_running_at_tick"]
-    assert other.start_time < scenario["tick_at"] < other.end_time, "it fired during a backfill"
+    backfills = [interval(r) for r in scenario["backfills"].values()]
+    assert any(start < scenario["tick_at"] < end for start, end in backfills), "during a backfill"
     runs = scenario["sensor_runs"]
     assert sorted(r.dagster_run.tags["dagster/partition"] for r in runs) == scenario["requested"]
     assert all(r.dagster_run.is_success for r in runs)
+    overlapping = sum(any(overlap(b, interval(r)) > 0 for b in backfills) for r in runs)
+    assert overlapping == len(runs), "the sensor's runs ran alongside the backfills"
     marts = Path(scenario["settings"].marts_uri)
     ((late,),) = duckdb.sql(
         f"SELECT count(*) FROM '{marts}/wallet_transactions/*/part-0.parquet' "
@@ -366,7 +373,5 @@ def test_the_landing_sensor_during_a_backfill(scenario, record_fault):
     record_fault(
         "the landing sensor fired on a late file during a backfill; its runs queued and finished",
         survived=True,
-        sensor_runs_overlapping_the_backfill=sum(
-            overlap(interval(other), interval(r)) > 0 for r in runs
-        ),
+        sensor_runs_overlapping_a_backfill=overlapping,
     )
