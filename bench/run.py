@@ -264,8 +264,8 @@ LOAD_COLS = [
 LOAD_NOTE = (
     "*Load*: the 1-minute load average just before the step, and the CPU the rest of the "
     "machine used while the step ran (busy time from /proc/stat minus the step's own, in "
-    "cores out of {cores}). Other sessions' tests ran on this machine during the run: where "
-    "that figure is high, the step's time is inflated."
+    "cores out of {cores}). Where that figure is high, other work shared the machine and "
+    "the step's time is inflated."
 )
 
 
@@ -566,8 +566,13 @@ def render(results: dict) -> str:
         f"- Load during the run: 1-minute load average {run.get('load_min', '?')}–"
         f"{run.get('load_max', '?')} before the steps (2 cores); other processes used "
         f"{run.get('others_mean', '?')} cores on average (up to {run.get('others_max', '?')}) "
-        "while steps ran. Other sessions were running tests on the machine at the same "
-        "time, so single figures can be inflated by up to roughly that share.",
+        "while steps ran"
+        + (
+            ": other work shared the machine, so single figures can be inflated by up to "
+            "roughly that share."
+            if (run.get("others_max") or 0) >= 0.1
+            else " (a quiet machine)."
+        ),
         "",
         LOAD_NOTE.format(cores=os.cpu_count()),
         "",
