@@ -14,7 +14,7 @@ from orchestration.settings import Settings
 from promo import contract
 from promo.generator import generate
 from resources.storage import LocalStorage
-from tests.helpers import run_daily, run_dimensions
+from tests.helpers import DAILY_MART_NAMES, run_daily, run_dimensions
 
 FAKE_KEY_ID = "AKIAPROMOTESTKEY0000"
 FAKE_SECRET = "promo-test-secret-DO-NOT-LOG-7f3a9c"  # recognisable: must never appear in output
@@ -126,14 +126,7 @@ def berlin_pipeline(tmp_path_factory):
     raw_views(con, Path(settings.landing_uri))
     con.execute(f"CREATE MACRO local_day(ts) AS timezone('{TZ}', ts)::DATE")
     marts = Path(settings.marts_uri)
-    for mart in (
-        "wallet_transactions",
-        "wallet_daily_summary",
-        "reward_assignments",
-        "campaign_user_errors",
-        "voucher_assignments",
-        "campaign_daily_stats",
-    ):
+    for mart in DAILY_MART_NAMES:
         con.execute(
             f"CREATE VIEW {mart} AS SELECT * FROM read_parquet('{marts}/{mart}/*/*.parquet')"
         )

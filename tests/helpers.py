@@ -14,6 +14,16 @@ from promo import contract
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 INGESTION_KEYS = [AssetKey(["lake", s]) for s in contract.STREAMS]
+# The published daily marts, written out here (not imported from the code under test):
+# their names are the BI interface. `user_ledger` is the one snapshot mart.
+DAILY_MART_NAMES = (
+    "wallet_transactions",
+    "wallet_daily_summary",
+    "reward_assignments",
+    "campaign_user_errors",
+    "voucher_assignments",
+    "campaign_daily_stats",
+)
 
 
 def run_daily(settings: Settings, start: str, end: str, selection=None, instance=None):

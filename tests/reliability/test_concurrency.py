@@ -35,20 +35,12 @@ from orchestration.settings import Settings
 from promo.generator import generate
 from resources.storage import LocalStorage
 from tests.conftest import make_env, raw_views
-from tests.helpers import RANGE_START_TAG, run_daily, run_dimensions
+from tests.helpers import DAILY_MART_NAMES, RANGE_START_TAG, run_daily, run_dimensions
 
 pytestmark = pytest.mark.reliability
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]
 TZ = "Asia/Kathmandu"  # +05:45: every local day draws on two UTC folders
-DAILY_MARTS = (
-    "wallet_transactions",
-    "wallet_daily_summary",
-    "reward_assignments",
-    "campaign_user_errors",
-    "voucher_assignments",
-    "campaign_daily_stats",
-)
 LATE = [  # valid wallet credits delivered late into UTC folder 2026-10-25
     {
         "transaction_id": f"wtx_late_{i:04d}",
@@ -151,7 +143,7 @@ def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
 def mart_rows(marts: Path, mart: str) -> list[tuple]:
     files = (
         f"'{marts}/{mart}/*/part-0.parquet'"
-        if mart in DAILY_MARTS
+        if mart in DAILY_MART_NAMES
         else f"'{marts}/{mart}/part-0.parquet'"
     )
     return duckdb.sql(f"SELECT * FROM read_parquet({files})").order("ALL").fetchall()
@@ -321,7 +313,7 @@ def test_overlapping_backfills_overlap_in_time_and_equal_a_serial_run(scenario, 
     assert together > 0, "the two backfills ran at the same time"
     assert scenario["failed_runs"] == []
     marts, serial = Path(scenario["settings"].marts_uri), Path(scenario["serial"].marts_uri)
-    for mart in (*DAILY_MARTS, "user_ledger"):
+    for mart in (*DAILY_MART_NAMES, "user_ledger"):
         assert mart_rows(marts, mart) == mart_rows(serial, mart), mart
     record_fault(
         "two overlapping backfills on one warehouse (marts and user_ledger equal a serial run)",

@@ -30,7 +30,7 @@ import pytest
 from promo import contract as c
 from promo.generator import generate
 from resources.storage import LocalStorage
-from tests.helpers import run_daily, run_dimensions
+from tests.helpers import DAILY_MART_NAMES, run_daily, run_dimensions
 
 pytestmark = pytest.mark.reliability
 
@@ -398,15 +398,7 @@ def test_writing_a_report_killed_mid_write(tmp_path):
 
 
 # ------------------------------------------------------------------ dbt
-MART_TABLES = (
-    "wallet_transactions",
-    "wallet_daily_summary",
-    "reward_assignments",
-    "campaign_user_errors",
-    "voucher_assignments",
-    "campaign_daily_stats",
-    "user_ledger",
-)
+MART_TABLES = (*DAILY_MART_NAMES, "user_ledger")
 
 
 def warehouse_marts(path: Path) -> dict[str, str]:
