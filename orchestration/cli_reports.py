@@ -141,8 +141,16 @@ def reactivate(spec, settings: Settings) -> None:
 
     ensure_dagster_home(settings)
     name = schedule_name(RecurringReport(spec, {}))
-    if schedule_states().get(name, {}).get("status") == "STOPPED":
-        set_schedule(name, True)
+    try:
+        if schedule_states().get(name, {}).get("status") == "STOPPED":
+            set_schedule(name, True)
+    except RuntimeError as exc:
+        # The entry is in the catalog already; say what to check instead of a traceback.
+        print(
+            f"warning: could not check the schedule {name!r} ({exc}); "
+            f"if `report list` shows it Stopped, run `promo-reports report start {spec.name!r}`",
+            file=sys.stderr,
+        )
 
 
 def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -> int:
