@@ -28,9 +28,9 @@ from dagster import (
 from promo import contract
 from promo.contract import Stream
 from promo.ingest import FolderResult, classify_folder
+from promo.storage import Storage
 from resources import LakeResource, StorageResource
 from resources.lake import write_parquet_atomic
-from resources.storage import Storage
 
 EVENT_SUFFIXES = (".jsonl", ".jsonl.gz")
 ACCOUNTED = "lines_accounted_for"

@@ -41,7 +41,8 @@ from promo.reports.service import ReportContext, load_catalog, report_folder, ru
 from promo.reports.spec import SpecError, load_spec
 from promo.reports.validation import ReportValidationError
 from promo.reports.windows import custom_window
-from resources.storage import StorageError, open_storage
+from promo.storage import StorageError
+from resources.storage import open_storage
 
 REPORT_MARTS = {
     "wallet_summary": "wallet_daily_summary",

@@ -10,7 +10,8 @@ from typing import Any
 
 from orchestration.settings import Settings
 from promo.stats import GRANULARITIES, KPIS, REWARD_TYPE_LABELS, dumps, format_value, loads
-from resources.storage import Storage, StorageError, open_storage
+from promo.storage import Storage, StorageError
+from resources.storage import open_storage
 
 INDEX_KEY = "stats/index.json"
 MATERIALIZE_HINT = (

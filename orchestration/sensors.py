@@ -25,9 +25,9 @@ from dagster import (
 
 from orchestration.jobs import DAILY_JOB, DIMENSIONS_JOB
 from promo import contract
+from promo.storage import StoredObject
 from promo.timeutil import local_days_for_utc_folder
 from resources import LakeResource, StorageResource
-from resources.storage import StoredObject
 
 
 def fingerprint(objects: list[StoredObject]) -> str:

@@ -29,14 +29,13 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from isal import igzip
 from tqdm import tqdm
 
-if TYPE_CHECKING:  # the storage module pulls in dagster-aws; only its type is needed here
-    from resources.storage import Storage
+from promo.storage import Storage
 
 BAD_KINDS = (
     "invalid_json",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource
 
+from promo.storage import Storage
 from resources.lake import Lake
-from resources.storage import Storage, open_storage
+from resources.storage import open_storage
 
 
 class StorageResource(ConfigurableResource):

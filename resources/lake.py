@@ -24,7 +24,8 @@ import polars as pl
 
 from promo.contract import Stream
 from promo.ingest import FolderResult
-from resources.storage import sweep_stale_temporaries, temporary_name
+from promo.storage import temporary_name
+from resources.storage import sweep_stale_temporaries
 
 
 def write_parquet_atomic(frame: pl.DataFrame, target: Path) -> None:

@@ -1,4 +1,4 @@
-"""One storage interface, two implementations: a local folder and an S3 prefix.
+"""Implementations of `promo.storage.Storage`: a local folder and an S3 prefix.
 
 Assets, sensors and the CLI only see `Storage`; which one they get depends on the URI
 (`/some/folder` or `s3://bucket/prefix`), so nothing downstream branches on the
@@ -13,26 +13,24 @@ import contextlib
 import io
 import os
 import shutil
-import tempfile
-import uuid
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any
 
 from dagster_aws.s3 import S3Resource
 
-# Temporary objects and files start with this and end with TMP_SUFFIX: listings skip
-# them, and no `*.parquet` / `*.csv` glob of a reader can match one left by a crash.
-TMP_PREFIX = ".tmp-"
-TMP_SUFFIX = ".partial"
+from promo.storage import (
+    TMP_PREFIX,
+    Storage,
+    StorageError,
+    StoredObject,
+    clean_key,
+    is_temporary,
+    temporary_name,
+)
+
 STALE_AFTER_S = 3600  # a temporary this old belongs to a dead writer
-
-
-def temporary_name(name: str) -> str:
-    return f"{TMP_PREFIX}{uuid.uuid4().hex}-{name}{TMP_SUFFIX}"
 
 
 def sweep_stale_temporaries(folder: Path) -> int:
@@ -51,64 +49,6 @@ def sweep_stale_temporaries(folder: Path) -> int:
     return removed
 
 
-class StorageError(RuntimeError):
-    """A storage operation failed; the message names the location, never a credential."""
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    key: str  # relative to the storage root, '/'-separated
-    size: int
-    version: str  # changes when the content changes: mtime+size locally, ETag on S3
-
-
-def clean_key(key: str) -> str:
-    """Refuse keys that could escape the storage root."""
-    parts = PurePosixPath(key).parts
-    if not key or key.startswith("/") or any(p in ("..", ".") for p in parts) or "\\" in key:
-        raise StorageError(f"refused storage key {key!r}: it must be a relative path")
-    if any(ord(c) < 32 for c in key):
-        raise StorageError(f"refused storage key {key!r}: it contains control characters")
-    return "/".join(parts)
-
-
-class Storage(ABC):
-    uri: str
-
-    @abstractmethod
-    def list(self, prefix: str = "") -> list[StoredObject]:
-        """Every object under `prefix`, recursively, sorted by key; temporaries skipped."""
-
-    @abstractmethod
-    @contextmanager
-    def open(self, key: str) -> Iterator[IO[bytes]]:
-        """A binary stream of the object's content."""
-
-    @abstractmethod
-    def put_file(self, local_path: Path, key: str) -> str:
-        """Atomically publish a local file at `key`; returns the object's URI."""
-
-    @abstractmethod
-    def delete_prefix(self, prefix: str) -> int:
-        """Delete every object under `prefix`; returns how many were deleted."""
-
-    def put_bytes(self, data: bytes, key: str) -> str:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "payload"
-            path.write_bytes(data)
-            return self.put_file(path, key)
-
-    def read_bytes(self, key: str) -> bytes:
-        with self.open(key) as stream:
-            return stream.read()
-
-    def exists(self, key: str) -> bool:
-        return any(o.key == clean_key(key) for o in self.list(key))
-
-    def uri_of(self, key: str) -> str:
-        return f"{self.uri.rstrip('/')}/{clean_key(key)}"
-
-
 class LocalStorage(Storage):
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
@@ -119,6 +59,9 @@ class LocalStorage(Storage):
         if path != self.root and self.root not in path.parents:
             raise StorageError(f"refused storage key {key!r}: it leaves {self.root}")
         return path
+
+    def local_path(self, key: str) -> Path:
+        return self._path(key)
 
     def list(self, prefix: str = "") -> list[StoredObject]:
         base = self._path(prefix) if prefix else self.root
@@ -137,7 +80,7 @@ class LocalStorage(Storage):
         out = []
         for p in candidates:
             rel = p.relative_to(self.root).as_posix()
-            if any(part.startswith(TMP_PREFIX) for part in rel.split("/")):
+            if is_temporary(rel):
                 continue
             st = p.stat()
             out.append(StoredObject(rel, st.st_size, f"{st.st_mtime_ns}-{st.st_size}"))
@@ -206,7 +149,7 @@ class S3Storage(Storage):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
                 for item in page.get("Contents", []):
                     rel = self._rel(item["Key"])
-                    if any(part.startswith(TMP_PREFIX) for part in rel.split("/")):
+                    if is_temporary(rel):
                         continue
                     out.append(StoredObject(rel, item["Size"], item["ETag"].strip('"')))
         except Exception as exc:  # botocore raises many kinds; all mean "cannot list"
