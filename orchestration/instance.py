@@ -1,13 +1,15 @@
 """The persistent Dagster instance under `DAGSTER_HOME` (project-local by default).
 
 Without a persistent DAGSTER_HOME, `dagster dev` deletes run history, schedule state and
-pool limits on exit, so every entry point (make dev, the CLI, tests) sets one up.
+pool limits on exit, so every entry point (make dev, the CLI, tests) sets one up. The
+instance is opened from the settings' folder, not from the process environment.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
+
+from dagster import DagsterInstance
 
 from orchestration.settings import REPO_ROOT, Settings
 
@@ -18,5 +20,9 @@ def ensure_dagster_home(settings: Settings) -> str:
     config = home / "dagster.yaml"
     if not config.exists():
         shutil.copyfile(REPO_ROOT / "deploy" / "dagster.yaml", config)
-    os.environ["DAGSTER_HOME"] = str(home)
     return str(home)
+
+
+def open_instance(settings: Settings) -> DagsterInstance:
+    """The instance of these settings (created on first use)."""
+    return DagsterInstance.from_config(ensure_dagster_home(settings))

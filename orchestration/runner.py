@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from dagster import DagsterInstance, execute_job, reconstructable
+from dagster import execute_job, reconstructable
 
-from orchestration.instance import ensure_dagster_home
+from orchestration import location
+from orchestration.instance import open_instance
+from orchestration.partitions import daily_partitions
 from orchestration.settings import Settings
+from promo import names
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 # Dagster's console logger prints every engine event at DEBUG; INFO keeps our own lines
 # (counts per folder, dbt's output) and every warning and error.
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -37,25 +38,21 @@ def check_range(
 
 
 def materialize_range(settings: Settings, start: date, end: date) -> tuple[bool, list[str]]:
-    ensure_dagster_home(settings)
-    from orchestration import definitions
-
-    partitions = definitions.defs.resolve_job_def("promo_daily").partitions_def
-    last = partitions.get_last_partition_key()
+    last = daily_partitions(settings).get_last_partition_key()
     problem = check_range(settings, start, end, last)
     if problem:
         return False, [f"error: {problem}"]
     lines = []
-    with DagsterInstance.get() as instance:
+    with open_instance(settings) as instance:
         dims = execute_job(
-            reconstructable(definitions.promo_dimensions_job), instance, run_config=QUIET
+            reconstructable(location.promo_dimensions_job), instance, run_config=QUIET
         )
         lines.append(f"dimensions run {dims.run_id}: {'ok' if dims.success else 'FAILED'}")
         if not dims.success:
             return False, lines
-        tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
+        tags = {names.RANGE_START_TAG: start.isoformat(), names.RANGE_END_TAG: end.isoformat()}
         daily = execute_job(
-            reconstructable(definitions.promo_daily_job), instance, run_config=QUIET, tags=tags
+            reconstructable(location.promo_daily_job), instance, run_config=QUIET, tags=tags
         )
         lines.append(
             f"daily run {daily.run_id} for {start}..{end}: {'ok' if daily.success else 'FAILED'}"
@@ -65,8 +62,8 @@ def materialize_range(settings: Settings, start: date, end: date) -> tuple[bool,
             lines.append(f"failed steps: {', '.join(failed)} (see `make dev` -> Runs)")
             return False, lines
     lines += [
-        f"lake (accepted records): {settings.lake_dir / 'accepted'}",
-        f"quarantine: {settings.lake_dir / 'quarantine'}",
+        f"lake (accepted records): {settings.lake_uri}/accepted",
+        f"quarantine: {settings.lake_uri}/quarantine",
         f"warehouse (DuckDB, built by dbt): {settings.warehouse_path}",
         f"marts for BI (Parquet by day): {settings.marts_uri}",
         f"dagster instance (runs, metadata): {settings.dagster_home}",

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from promo.stats import WEEKDAYS, parse_week_start
+from promo.timeutil import Weekday
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,11 +39,21 @@ class Settings:
     access_file: Path  # who may read and write reports through the CLI
     notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
     report_hour: int  # local hour at which recurring reports run (marts built by then)
-    week_start: str = "MONDAY"  # first day of a week in campaign stats (a weekday name)
+    week_start: Weekday = Weekday.MONDAY  # first day of a week in campaign stats
+    user: str | None = None  # the acting user of `report` commands (PROMO_USER, else USER)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.account_timezone)
+
+    @property
+    def lake_uri(self) -> str:
+        return str(self.lake_dir)
+
+    def child_environment(self) -> dict[str, str]:
+        """The environment of processes we start (dagster-graphql, `dagster dev`): ours,
+        with DAGSTER_HOME pointing at this instance."""
+        return {**os.environ, "DAGSTER_HOME": str(self.dagster_home)}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,7 +92,7 @@ class Settings:
             raise SettingsError(f"PROMO_REPORT_HOUR={hour_text!r} must be an hour from 0 to 23")
         week_text = get("PROMO_WEEK_START") or "monday"
         try:
-            week_start = WEEKDAYS[parse_week_start(week_text)]
+            week_start = Weekday.parse(week_text)
         except ValueError as exc:
             raise SettingsError(
                 f"PROMO_WEEK_START={week_text!r} is not a weekday name (monday .. sunday)"
@@ -116,6 +126,7 @@ class Settings:
             notify_webhook_url=webhook,
             report_hour=int(hour_text),
             week_start=week_start,
+            user=get("PROMO_USER") or get("USER"),
         )
 
     def describe(self) -> dict[str, str]:
