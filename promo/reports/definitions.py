@@ -241,17 +241,26 @@ VOUCHER_ASSIGNMENT_LOGS = ReportDefinition(
     id_column="assignment_id",
 )
 
+# The first columns of both campaign event reports, and how their rows are found.
+_CAMPAIGN_EVENT = (
+    _c("event_id", required=True),
+    _c("campaign_id", required=True),
+    _c("campaign_name"),
+    _c("user_id", required=True),
+    _labelled("reward_type", RewardType),
+)
+_BY_CAMPAIGN = {
+    "promotion_type": _CAMPAIGNS,
+    "filters": (CAMPAIGN,),
+    "where": "campaign_id = $campaign_id",
+    "id_column": "event_id",
+}
+
 REWARD_ASSIGNMENT = ReportDefinition(
     report_type=ReportType.REWARD_ASSIGNMENT,
-    promotion_type=_CAMPAIGNS,
-    filters=(CAMPAIGN,),
     mart=marts.REWARD_ASSIGNMENTS,
     columns=(
-        _c("event_id", required=True),
-        _c("campaign_id", required=True),
-        _c("campaign_name"),
-        _c("user_id", required=True),
-        _labelled("reward_type", RewardType),
+        *_CAMPAIGN_EVENT,
         _c("reward_value"),
         _c("points", kind=AMOUNT),
         _c("coupon_code"),
@@ -260,29 +269,21 @@ REWARD_ASSIGNMENT = ReportDefinition(
         _c("credits", kind=AMOUNT),
         _c("distributed_time", local_ts("distributed_at"), kind=TIMESTAMP, required=True),
     ),
-    where="campaign_id = $campaign_id",
     order_key="distributed_at",
-    id_column="event_id",
+    **_BY_CAMPAIGN,
 )
 
 USER_ERRORS = ReportDefinition(
     report_type=ReportType.USER_ERRORS,
-    promotion_type=_CAMPAIGNS,
-    filters=(CAMPAIGN,),
     mart=marts.CAMPAIGN_USER_ERRORS,
     columns=(
-        _c("event_id", required=True),
-        _c("campaign_id", required=True),
-        _c("campaign_name"),
-        _c("user_id", required=True),
-        _labelled("reward_type", RewardType),
+        *_CAMPAIGN_EVENT,
         _c("error_code", required=True),
         _c("error_message"),
         _c("error_time", local_ts("error_at"), kind=TIMESTAMP, required=True),
     ),
-    where="campaign_id = $campaign_id",
     order_key="error_at",
-    id_column="event_id",
+    **_BY_CAMPAIGN,
 )
 
 REPORTS: dict[ReportType, ReportDefinition] = {
