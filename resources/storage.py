@@ -162,7 +162,7 @@ class S3Storage(Storage):
                     out.append(StoredObject(rel, item["Size"], item["ETag"].strip('"')))
         except Exception as exc:  # botocore raises many kinds; all mean "cannot list"
             raise StorageError(f"cannot list {self.uri}/{prefix}: {safe_reason(exc)}") from exc
-        return under_prefix(clean_key(prefix) if prefix else "", out)
+        return under_prefix(prefix, out)
 
     @contextmanager
     def open(self, key: str) -> Iterator[IO[bytes]]:
@@ -199,23 +199,24 @@ class S3Storage(Storage):
                 Config=copy,
             )
         except Exception as exc:
-            self._clean_up(tmp)
+            self._clean_up(tmp, failed=True)
             raise StorageError(f"cannot write {self.uri_of(key)}: {safe_reason(exc)}") from exc
-        self._clean_up(tmp)
+        self._clean_up(tmp, failed=False)
         return f"s3://{self.bucket}/{final}"
 
-    def _clean_up(self, tmp: str) -> None:
-        """Delete a temporary and abort any multipart upload still open on it. boto3 aborts
-        a failed upload itself, but not when the server is unreachable, which is when
-        uploads fail; what cannot be cleaned now is left to the next write to this bucket
-        from this process, once the server answers again."""
+    def _clean_up(self, tmp: str, failed: bool) -> None:
+        """Delete a temporary and, after a failure, abort any multipart upload still open
+        on it. boto3 aborts a failed upload itself, but not when the server is unreachable,
+        which is when uploads fail; what cannot be cleaned now is left to the next write to
+        this bucket from this process, once the server answers again."""
         try:
-            listed = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=tmp)
-            for upload in listed.get("Uploads", []):
-                if upload["Key"] == tmp:
-                    self.client.abort_multipart_upload(
-                        Bucket=self.bucket, Key=tmp, UploadId=upload["UploadId"]
-                    )
+            if failed:
+                listed = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=tmp)
+                for upload in listed.get("Uploads", []):
+                    if upload["Key"] == tmp:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=tmp, UploadId=upload["UploadId"]
+                        )
             self.client.delete_object(Bucket=self.bucket, Key=tmp)
         except Exception:
             with _LEFT_BEHIND_LOCK:
@@ -225,7 +226,7 @@ class S3Storage(Storage):
         with _LEFT_BEHIND_LOCK:
             pending = _LEFT_BEHIND.pop(self._server(), set())
         for tmp in sorted(pending):
-            self._clean_up(tmp)
+            self._clean_up(tmp, failed=True)
         if not self._swept:
             self._swept = True
             self._abort_stale_uploads()

@@ -83,7 +83,7 @@ class GCSStorage(Storage):
             raise
         except Exception as exc:
             raise StorageError(f"cannot list {self.uri}/{prefix}: {safe_reason(exc)}") from exc
-        return under_prefix(clean_key(prefix) if prefix else "", found)
+        return under_prefix(prefix, found)
 
     @contextmanager
     def open(self, key: str) -> Iterator[IO[bytes]]:

@@ -8,7 +8,7 @@ import io
 import re
 from typing import Any
 
-from promo.storage import StoredObject, is_temporary
+from promo.storage import StoredObject, clean_key, is_temporary
 
 # A URL's query may carry a signature (an Azure SAS `sig=`, a presigned S3 URL), and a
 # connection string carries the account key: both are cut from any reason we show.
@@ -43,12 +43,15 @@ def under_prefix(prefix: str, objects: list[StoredObject]) -> list[StoredObject]
     Object stores match prefixes character by character, so `reports/a` also finds
     `reports/ab/x.csv`. A local folder lists the file or folder that the prefix names, and
     only when nothing has that name, the names that start with it. Doing the same here
-    keeps `delete_prefix("reports/a")` from deleting a sibling folder in the cloud.
-    Temporaries are skipped; the result is sorted by key."""
+    keeps `delete_prefix("reports/a")` from deleting a sibling folder in the cloud. A
+    prefix ending in '/' names a folder only. Temporaries are skipped; sorted by key."""
     kept = [o for o in objects if not is_temporary(o.key)]
     if prefix:
-        named = [o for o in kept if o.key == prefix or o.key.startswith(prefix + "/")]
-        kept = named or [o for o in kept if o.key.startswith(prefix)]
+        key = clean_key(prefix)
+        named = [o for o in kept if o.key == key or o.key.startswith(key + "/")]
+        if prefix.endswith("/"):
+            named = [o for o in named if o.key != key]
+        kept = named or ([] if prefix.endswith("/") else [o for o in kept if o.key.startswith(key)])
     return sorted(kept, key=lambda o: o.key)
 
 

@@ -150,8 +150,9 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
     )
 
 
-def open_uploads(url: str, bucket: str) -> list[str]:
-    listed = boto3.client("s3", endpoint_url=url).list_multipart_uploads(Bucket=bucket)
+def open_uploads(url: str, bucket: str, prefix: str) -> list[str]:
+    client = boto3.client("s3", endpoint_url=url)
+    listed = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
     return sorted(u["Key"] for u in listed.get("Uploads", []))
 
 
@@ -164,7 +165,7 @@ def test_failed_multipart_upload_is_aborted_not_left_incomplete(
     monkeypatch.setattr(S3Storage, "MULTIPART_THRESHOLD", 5 * 1024 * 1024)
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(20 * 1024 * 1024))
-    storage = open_storage("s3://fault-bucket/reports", outage.url)
+    storage = open_storage("s3://fault-bucket/aborted", outage.url)  # moto's state is shared
     parts = {"n": 0}
 
     def stop_server_at_third_part(**kwargs):
@@ -173,15 +174,17 @@ def test_failed_multipart_upload_is_aborted_not_left_incomplete(
             outage.down()
 
     storage.client.meta.events.register("before-send.s3.UploadPart", stop_server_at_third_part)
-    with pytest.raises(StorageError, match="cannot write s3://fault-bucket/reports/daily/big"):
+    with pytest.raises(StorageError, match="cannot write s3://fault-bucket/aborted/daily/big"):
         storage.put_file(big, "daily/big.bin")
     outage.up()
-    left_by_cut = open_uploads(outage.url, "fault-bucket")
+    left_by_cut = open_uploads(outage.url, "fault-bucket", "aborted/")
     storage.client.meta.events.unregister("before-send.s3.UploadPart", stop_server_at_third_part)
 
     storage.put_bytes(b"next", "daily/other.csv")  # the next write cleans up first
-    assert open_uploads(outage.url, "fault-bucket") == []
-    assert keys(outage.url, "fault-bucket") == ["reports/daily/other.csv"]
+    assert open_uploads(outage.url, "fault-bucket", "aborted/") == []
+    assert [k for k in keys(outage.url, "fault-bucket") if k.startswith("aborted/")] == [
+        "aborted/daily/other.csv"
+    ]
     storage.put_file(big, "daily/big.bin")
     assert storage.read_bytes("daily/big.bin") == big.read_bytes()
     record_fault(
@@ -195,15 +198,15 @@ def test_an_upload_left_open_by_a_killed_writer_is_aborted_by_the_next_write(
     outage, monkeypatch, record_fault
 ):
     client = boto3.client("s3", endpoint_url=outage.url)
-    dead = "reports/daily/.tmp-0123-a.csv.partial"  # what a SIGKILLed writer leaves
+    dead = "killed/daily/.tmp-0123-a.csv.partial"  # what a SIGKILLed writer leaves
     client.create_multipart_upload(Bucket="fault-bucket", Key=dead)
-    client.create_multipart_upload(Bucket="fault-bucket", Key="reports/someone-elses.bin")
+    client.create_multipart_upload(Bucket="fault-bucket", Key="killed/someone-elses.bin")
 
     # Only uploads older than STALE_UPLOAD_S are aborted (a fresh one may belong to a live
     # writer); moto dates every upload 2010-11-10, so the age rule cannot be seen here.
     monkeypatch.setattr(S3Storage, "STALE_UPLOAD_S", 0)
-    open_storage("s3://fault-bucket/reports", outage.url).put_bytes(b"x", "daily/b.csv")
-    assert open_uploads(outage.url, "fault-bucket") == ["reports/someone-elses.bin"]
+    open_storage("s3://fault-bucket/killed", outage.url).put_bytes(b"x", "daily/b.csv")
+    assert open_uploads(outage.url, "fault-bucket", "killed/") == ["killed/someone-elses.bin"]
     record_fault("multipart upload left open by a killed writer, aborted later", survived=True)
 
 
