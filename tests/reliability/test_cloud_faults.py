@@ -175,7 +175,9 @@ def _pipe(source: socket.socket, sink: socket.socket):
         sink.shutdown(socket.SHUT_WR)
 
 
-def test_gcs_reset_connection_and_503_are_retried(gcs_emulator, gcs_bucket, monkeypatch):
+def test_gcs_reset_connection_and_503_are_retried(
+    gcs_emulator, gcs_bucket, monkeypatch, record_fault
+):
     proxy = FlakyProxy(gcs_emulator.port, ["reset", "503"])
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.url)
     storage = open_storage(f"gs://{gcs_bucket}/x")
@@ -183,9 +185,12 @@ def test_gcs_reset_connection_and_503_are_retried(gcs_emulator, gcs_bucket, monk
     assert proxy.faults == [], "both faults were met, and retried"
     assert storage.read_bytes("a.txt") == b"hello"
     proxy.close()
+    record_fault("GCS reset connection and 503, retried", tried=2, survived=True)
 
 
-def test_azure_reset_connection_and_503_are_retried(azurite, azure_container, monkeypatch):
+def test_azure_reset_connection_and_503_are_retried(
+    azurite, azure_container, monkeypatch, record_fault
+):
     monkeypatch.setattr(AzureBlobStorage, "RETRY_BACKOFF_S", 0)
     proxy = FlakyProxy(azurite.port, ["reset", "503"])
     connection = azurite.connection_string.replace(azurite.url, proxy.url)
@@ -194,3 +199,4 @@ def test_azure_reset_connection_and_503_are_retried(azurite, azure_container, mo
     assert proxy.faults == [], "both faults were met, and retried"
     assert storage.read_bytes("a.txt") == b"hello"
     proxy.close()
+    record_fault("Azure reset connection and 503, retried", tried=2, survived=True)
