@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +41,11 @@ class Settings:
     report_hour: int  # local hour at which recurring reports run (marts built by then)
     week_start: Weekday = Weekday.MONDAY  # first day of a week in campaign stats
     user: str | None = None  # the acting user of `report` commands (PROMO_USER, else USER)
+    # Azure Blob Storage (az:// URIs): the account, from the standard connection string
+    # (a secret: never printed) or an account URL used with the default Azure credential
+    # chain. S3 and GCS clients find their own credentials; Azure's needs these handed in.
+    azure_account_url: str | None = None
+    azure_connection_string: str | None = field(default=None, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,6 +105,12 @@ class Settings:
         webhook = get("PROMO_NOTIFY_WEBHOOK_URL")
         if webhook and not webhook.startswith(("http://", "https://")):
             raise SettingsError(f"PROMO_NOTIFY_WEBHOOK_URL={webhook!r} must be an http(s) URL")
+        azure_url = get("PROMO_AZURE_ACCOUNT_URL")
+        if azure_url and not azure_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"PROMO_AZURE_ACCOUNT_URL={azure_url!r} must be an http(s) URL "
+                "(https://<account>.blob.core.windows.net)"
+            )
         return cls(
             home=home,
             landing_uri=_uri(get("PROMO_LANDING_URI") or str(home / "landing")),
@@ -127,6 +138,8 @@ class Settings:
             report_hour=int(hour_text),
             week_start=week_start,
             user=get("PROMO_USER") or get("USER"),
+            azure_account_url=azure_url,
+            azure_connection_string=get("AZURE_STORAGE_CONNECTION_STRING"),
         )
 
     def describe(self) -> dict[str, str]:
@@ -136,6 +149,8 @@ class Settings:
         if self.notify_webhook_url:
             scheme, _, rest = self.notify_webhook_url.partition("://")
             out["notify_webhook_url"] = f"{scheme}://{rest.split('/')[0].split('@')[-1]}/…"
+        if self.azure_connection_string:  # it holds the account key
+            out["azure_connection_string"] = "(set, not shown)"
         return out
 
 

@@ -11,13 +11,24 @@ from resources.storage import open_storage
 
 
 class StorageResource(ConfigurableResource):
-    """A local folder or an `s3://bucket/prefix` (S3 through dagster-aws's S3Resource)."""
+    """A local folder, `s3://bucket/prefix` (S3 through dagster-aws's S3Resource),
+    `gs://bucket/prefix` (Google Cloud Storage) or `az://container/prefix` (Azure Blob
+    Storage; the account from `azure_connection_string` or `azure_account_url`). Give the
+    connection string as `EnvVar("AZURE_STORAGE_CONNECTION_STRING")`: the Dagster UI then
+    shows the variable's name, not the account key."""
 
     uri: str
     s3_endpoint_url: str | None = None
+    azure_account_url: str | None = None
+    azure_connection_string: str | None = None
 
     def storage(self) -> Storage:
-        return open_storage(self.uri, self.s3_endpoint_url)
+        return open_storage(
+            self.uri,
+            self.s3_endpoint_url,
+            azure_connection_string=self.azure_connection_string,
+            azure_account_url=self.azure_account_url,
+        )
 
 
 class LakeResource(StorageResource):

@@ -1,20 +1,22 @@
-"""Implementations of `promo.storage.Storage`: a local folder and an S3 prefix.
+"""Implementations of `promo.storage.Storage`: a local folder and an S3 prefix; Google
+Cloud Storage and Azure Blob Storage live in `storage_gcs.py` and `storage_azure.py`.
 
 Assets, sensors and the CLI only see `Storage`; which one they get depends on the URI
-(`/some/folder` or `s3://bucket/prefix`), so nothing downstream branches on the
-environment. Every write is atomic: the final name appears only when the content is
-complete. Local files are written beside their target and renamed; S3 objects are uploaded
-to a temporary key (multipart above 64 MB) and copied to the final key.
+(`/some/folder`, `s3://bucket/prefix`, `gs://bucket/prefix`, `az://container/prefix`), so
+nothing downstream branches on the environment. Every write is atomic: the final name
+appears only when the content is complete. Local files are written beside their target and
+renamed; S3 objects are uploaded to a temporary key (multipart above 64 MB) and copied to
+the final key in one request.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +31,7 @@ from promo.storage import (
     is_temporary,
     temporary_name,
 )
+from resources.storage_helpers import buffered, safe_reason, under_prefix
 
 STALE_AFTER_S = 3600  # a temporary this old belongs to a dead writer
 
@@ -119,6 +122,12 @@ class LocalStorage(Storage):
 class S3Storage(Storage):
     # Multipart above this size; parts of this size. Parts must be >= 5 MB on S3.
     MULTIPART_THRESHOLD = 64 * 1024 * 1024
+    # The temporary is copied to the final key in one CopyObject request up to S3's limit
+    # for it, so no multipart upload is ever opened on a final key below 5 GiB.
+    COPY_LIMIT = 5 * 1024**3
+    # A multipart upload on a temporary key started this long ago belongs to a dead
+    # writer (a killed process): the first write of a storage object aborts it.
+    STALE_UPLOAD_S = 24 * 3600
 
     def __init__(self, uri: str, s3: S3Resource):
         without_scheme = uri[len("s3://") :]
@@ -127,6 +136,7 @@ class S3Storage(Storage):
         self.uri = f"s3://{self.bucket}" + (f"/{self.prefix}" if self.prefix else "")
         self._s3 = s3
         self._client: Any = None
+        self._swept = False
 
     @property
     def client(self) -> Any:
@@ -149,23 +159,19 @@ class S3Storage(Storage):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
                 for item in page.get("Contents", []):
                     rel = self._rel(item["Key"])
-                    if is_temporary(rel):
-                        continue
                     out.append(StoredObject(rel, item["Size"], item["ETag"].strip('"')))
         except Exception as exc:  # botocore raises many kinds; all mean "cannot list"
-            raise StorageError(f"cannot list {self.uri}/{prefix}: {_reason(exc)}") from exc
-        return sorted(out, key=lambda o: o.key)
+            raise StorageError(f"cannot list {self.uri}/{prefix}: {safe_reason(exc)}") from exc
+        return under_prefix(prefix, out)
 
     @contextmanager
     def open(self, key: str) -> Iterator[IO[bytes]]:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         except Exception as exc:
-            raise StorageError(f"cannot read {self.uri_of(key)}: {_reason(exc)}") from exc
-        # botocore's body iterates in fixed-size chunks, not lines: give callers a real
-        # buffered file, so line iteration and gzip behave as they do on local files.
+            raise StorageError(f"cannot read {self.uri_of(key)}: {safe_reason(exc)}") from exc
         try:
-            yield io.BufferedReader(_BodyReader(body), buffer_size=1024 * 1024)
+            yield buffered(body)
         finally:
             body.close()
 
@@ -175,20 +181,77 @@ class S3Storage(Storage):
         final = self._key(key)
         parent, _, name = final.rpartition("/")
         tmp = f"{parent}/{temporary_name(name)}" if parent else temporary_name(name)
-        config = TransferConfig(
+        self._clean_up_earlier_failures()
+        upload = TransferConfig(
             multipart_threshold=self.MULTIPART_THRESHOLD,
             multipart_chunksize=self.MULTIPART_THRESHOLD,
         )
+        copy = TransferConfig(multipart_threshold=self.COPY_LIMIT)
         try:
-            self.client.upload_file(str(local_path), self.bucket, tmp, Config=config)
-            self.client.copy({"Bucket": self.bucket, "Key": tmp}, self.bucket, final, Config=config)
+            self.client.upload_file(str(local_path), self.bucket, tmp, Config=upload)
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": tmp},
+                self.bucket,
+                final,
+                # A whole-object checksum computed for the copy: the multipart source's
+                # is per part, and does not describe an object copied in one request.
+                ExtraArgs={"ChecksumAlgorithm": "CRC32"},
+                Config=copy,
+            )
         except Exception as exc:
-            raise StorageError(f"cannot write {self.uri_of(key)}: {_reason(exc)}") from exc
-        finally:
-            # The server may be gone; a leftover temporary is skipped by listings.
-            with contextlib.suppress(Exception):
-                self.client.delete_object(Bucket=self.bucket, Key=tmp)
+            self._clean_up(tmp, failed=True)
+            raise StorageError(f"cannot write {self.uri_of(key)}: {safe_reason(exc)}") from exc
+        self._clean_up(tmp, failed=False)
         return f"s3://{self.bucket}/{final}"
+
+    def _clean_up(self, tmp: str, failed: bool) -> None:
+        """Delete a temporary and, after a failure, abort any multipart upload still open
+        on it. boto3 aborts a failed upload itself, but not when the server is unreachable,
+        which is when uploads fail; what cannot be cleaned now is left to the next write to
+        this bucket from this process, once the server answers again."""
+        try:
+            if failed:
+                listed = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=tmp)
+                for upload in listed.get("Uploads", []):
+                    if upload["Key"] == tmp:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=tmp, UploadId=upload["UploadId"]
+                        )
+            self.client.delete_object(Bucket=self.bucket, Key=tmp)
+        except Exception:
+            with _LEFT_BEHIND_LOCK:
+                _LEFT_BEHIND.setdefault(self._server(), set()).add(tmp)
+
+    def _clean_up_earlier_failures(self) -> None:
+        with _LEFT_BEHIND_LOCK:
+            pending = _LEFT_BEHIND.pop(self._server(), set())
+        for tmp in sorted(pending):
+            self._clean_up(tmp, failed=True)
+        if not self._swept:
+            self._swept = True
+            self._abort_stale_uploads()
+
+    def _abort_stale_uploads(self) -> None:
+        """Abort multipart uploads on temporary keys under this prefix that a writer killed
+        mid-upload (no chance to clean up) left open: only old ones, since a fresh one may
+        belong to a live writer."""
+        now = datetime.now(UTC)
+        try:
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else ""
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    age = (now - upload["Initiated"]).total_seconds()
+                    if is_temporary(upload["Key"]) and age >= self.STALE_UPLOAD_S:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+        except Exception:
+            self._swept = False  # the server may be away: try again at the next write
+
+    def _server(self) -> tuple[str, str]:
+        return (self.client.meta.endpoint_url, self.bucket)
 
     def delete_prefix(self, prefix: str) -> int:
         objects = self.list(prefix)
@@ -196,32 +259,46 @@ class S3Storage(Storage):
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=self._key(obj.key))
             except Exception as exc:
-                raise StorageError(f"cannot delete {self.uri_of(obj.key)}: {_reason(exc)}") from exc
+                raise StorageError(
+                    f"cannot delete {self.uri_of(obj.key)}: {safe_reason(exc)}"
+                ) from exc
         return len(objects)
 
 
-class _BodyReader(io.RawIOBase):
-    """A raw, readable stream over a botocore StreamingBody."""
-
-    def __init__(self, body: Any):
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._body.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+# Temporaries whose cleanup failed because the server was unreachable, by (endpoint,
+# bucket): any S3Storage of this process on that bucket retries at its next write.
+_LEFT_BEHIND: dict[tuple[str, str], set[str]] = {}
+_LEFT_BEHIND_LOCK = threading.Lock()
 
 
-def _reason(exc: Exception) -> str:
-    """A short reason for an S3 failure. botocore messages carry no credentials."""
-    return f"{type(exc).__name__}: {exc}"
+def open_storage(
+    uri: str,
+    endpoint_url: str | None = None,
+    *,
+    azure_connection_string: str | None = None,
+    azure_account_url: str | None = None,
+) -> Storage:
+    """The storage for a URI, chosen by its scheme:
 
-
-def open_storage(uri: str, endpoint_url: str | None = None) -> Storage:
-    """The storage for a URI: a local folder, or an S3 prefix through dagster-aws."""
+    - `s3://bucket/prefix`: S3 through dagster-aws; `endpoint_url` for an S3-compatible
+      server (PROMO_S3_ENDPOINT_URL), credentials from the AWS chain;
+    - `gs://bucket/prefix`: Google Cloud Storage; credentials and emulator from the
+      client's own settings (application default credentials, STORAGE_EMULATOR_HOST);
+    - `az://container/prefix`: Azure Blob Storage in the account named by
+      `azure_connection_string` (AZURE_STORAGE_CONNECTION_STRING) or `azure_account_url`
+      with the default Azure credential chain;
+    - anything else: a local folder.
+    The cloud clients are imported only when their scheme is used."""
     if uri.startswith("s3://"):
         return S3Storage(uri, S3Resource(endpoint_url=endpoint_url))
+    if uri.startswith("gs://"):
+        from resources.storage_gcs import GCSStorage
+
+        return GCSStorage(uri)
+    if uri.startswith("az://"):
+        from resources.storage_azure import AzureBlobStorage
+
+        return AzureBlobStorage(uri, azure_connection_string, azure_account_url)
+    if "://" in uri:
+        raise StorageError(f"{uri!r}: unknown storage scheme (s3://, gs://, az:// or a folder)")
     return LocalStorage(uri)

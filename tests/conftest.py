@@ -1,9 +1,12 @@
 """Shared fixtures: an isolated PROMO_HOME per test, a real S3-compatible server (moto in
-server mode, on a free port) for the session, and sample data."""
+server mode, on a free port), the Azure and Google Cloud Storage emulators for the session,
+and sample data."""
 
 from __future__ import annotations
 
 import os
+import re
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -41,9 +44,57 @@ def s3_bucket(s3_endpoint, request) -> str:
     """A fresh bucket for one test; returns its name."""
     import boto3
 
-    name = "promo-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    readable = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-")
+    name = f"promo-{readable}-{uuid.uuid4().hex[:6]}"  # parametrized tests share a prefix
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator():
+    """gcp-storage-emulator in memory; the google-cloud-storage client finds it through
+    STORAGE_EMULATOR_HOST (and then uses anonymous credentials)."""
+    from tests.emulators import GCSEmulator
+
+    emulator = GCSEmulator().up()
+    before = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ["STORAGE_EMULATOR_HOST"] = emulator.url
+    yield emulator
+    emulator.down()
+    if before is None:
+        os.environ.pop("STORAGE_EMULATOR_HOST", None)
+    else:
+        os.environ["STORAGE_EMULATOR_HOST"] = before
+
+
+@pytest.fixture
+def gcs_bucket(gcs_emulator) -> str:
+    """A fresh bucket for one test; returns its name."""
+    from google.cloud import storage
+
+    name = f"promo-{uuid.uuid4().hex[:12]}"
+    storage.Client().create_bucket(name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """Azurite's blob service; clients reach it with `azurite.connection_string`."""
+    from tests.emulators import Azurite
+
+    emulator = Azurite(tmp_path_factory.mktemp("azurite")).up()
+    yield emulator
+    emulator.down()
+
+
+@pytest.fixture
+def azure_container(azurite) -> str:
+    """A fresh container for one test; returns its name."""
+    from azure.storage.blob import BlobServiceClient
+
+    name = f"promo-{uuid.uuid4().hex[:12]}"
+    BlobServiceClient.from_connection_string(azurite.connection_string).create_container(name)
     return name
 
 

@@ -58,3 +58,18 @@ def test_describe_holds_no_aws_secret(monkeypatch):
     text = str(Settings.from_env().describe())
     assert "super-secret-value" not in text
     assert Path(Settings.from_env().describe()["home"]).is_absolute()
+
+
+def test_azure_connection_string_is_read_but_never_shown():
+    connection = "DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=c2VjcmV0LWtleQ==;"
+    s = Settings.from_env({"AZURE_STORAGE_CONNECTION_STRING": connection})
+    assert s.azure_connection_string == connection
+    assert "c2VjcmV0LWtleQ" not in str(s.describe()) and "c2VjcmV0LWtleQ" not in repr(s)
+    assert Settings.from_env({}).azure_connection_string is None
+
+
+def test_azure_account_url_must_be_a_url():
+    url = "https://acc.blob.core.windows.net"
+    assert Settings.from_env({"PROMO_AZURE_ACCOUNT_URL": url}).azure_account_url == url
+    with pytest.raises(SettingsError, match="PROMO_AZURE_ACCOUNT_URL"):
+        Settings.from_env({"PROMO_AZURE_ACCOUNT_URL": "acc.blob.core.windows.net"})
