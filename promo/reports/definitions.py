@@ -1,5 +1,5 @@
 """The six report types: which published mart each reads, its contract columns
-(`shared/contracts/report_files.md`), and its filters.
+(`docs/contracts/report_files.md`), and its filters.
 
 Every query reads a list of local Parquet files (one published day at a time, already in
 time order), runs with the DuckDB session time zone set to the account timezone so that
