@@ -155,11 +155,11 @@ def _break_timestamp(noise: Noise, record: dict, ts: int, state: StreamState) ->
 def _break_date(noise: Noise, record: dict, ts: int, state: StreamState) -> bytes:
     rec = _with_fresh_id(record, state)
     days = 1 + int(noise.rng.random() * 3)
-    # Only backwards when the record has an expiry, so it never expires before it happens.
-    if rec.get("expires_at") is None and noise.rng.random() < 0.5:
-        shift = days * DAY_MS
-    else:
-        shift = -days * DAY_MS
+    # Only backwards when the record has another timestamp (an expiry), so that it never
+    # happens after it expires.
+    expires = any(rec.get(f) is not None for f in state.view.other_timestamps)
+    forward = not expires and noise.rng.random() < 0.5
+    shift = days * DAY_MS if forward else -days * DAY_MS
     rec[state.view.time_field] = noise.clock.stamp(ts + shift, noise.rng.random())
     return orjson.dumps(rec)
 

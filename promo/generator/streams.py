@@ -74,6 +74,7 @@ class StreamView:
     id_field: str
     id_prefix: str
     time_field: str
+    other_timestamps: tuple[str, ...]  # timestamp fields besides the time field (expires_at)
     fields: tuple[str, ...]  # the contract fields, in contract order
     required: tuple[str, ...]
     optional: tuple[str, ...]  # the fields that are not always required, in contract order
@@ -103,6 +104,9 @@ def _view(stream: c.Stream, noise: _Noise) -> StreamView:
         id_field=stream.id_field,
         id_prefix=noise.id_prefix,
         time_field=stream.time_field,
+        other_timestamps=tuple(
+            f.name for f in stream.fields if f.kind == "timestamp" and f.name != stream.time_field
+        ),
         fields=tuple(fields),
         required=tuple(f.name for f in stream.fields if f.required),
         optional=tuple(f.name for f in stream.fields if not f.required),
