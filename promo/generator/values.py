@@ -34,6 +34,8 @@ LOYALTY, COUPON, PARTNER, CUSTOM = _allowed(
 SUCCESS, FAILED = _allowed(_RE, "status", "SUCCESS", "FAILED")
 SENT, WEBHOOK_FAILED = _allowed(_RE, "webhook_status", "SENT", "FAILED")
 DISCOUNT, CASHBACK = _allowed(_CR, "benefit", "DISCOUNT", "CASHBACK")
+# The campaigns snapshot writes the same values into its own reward and benefit fields.
+_allowed(_CAMP, "reward_type", LOYALTY, COUPON, PARTNER, CUSTOM)
 _allowed(_CAMP, "coupon_benefit", DISCOUNT, CASHBACK)
 SINGLE, BULK = _allowed(_CAMP, "coupon_type", "SINGLE", "BULK")
 WALLET_CREDITS, PHYSICAL_DIGITAL = _allowed(
