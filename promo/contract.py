@@ -1,7 +1,7 @@
 """The raw promo log contract (version 1) as data: streams, fields, rules, and the
 Pandera schema that enforces them on a typed frame.
 
-The prose contract is `shared/contracts/raw_promo_logs.md`; this module is its executable
+The prose contract is `docs/contracts/raw_promo_logs.md`; this module is its executable
 form. Ingestion (`promo.ingest`) turns JSON lines into typed columns and lets the Pandera
 schema decide which rows break a rule; each failing check maps to a quarantine reason code.
 """
@@ -73,6 +73,9 @@ class Rule:
     reason: str
     condition: pl.Expr
     requirement: pl.Expr
+    # A conditional requirement also as plain data, (field, when field, == value), for
+    # readers that do not evaluate polars expressions (the sample-data generator).
+    required_when: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,12 +100,13 @@ class Stream:
         return {f.name: f.dtype for f in self.fields}
 
 
-def _required_when(target: str, condition: pl.Expr, description: str) -> Rule:
+def _required_when(target: str, when: str, value: str) -> Rule:
     return Rule(
-        name=f"{target} is required when {description}",
+        name=f"{target} is required when {when} is {value}",
         reason=MISSING_FIELD,
-        condition=condition,
+        condition=pl.col(when) == value,
         requirement=pl.col(target).is_not_null(),
+        required_when=(target, when, value),
     )
 
 
@@ -128,16 +132,8 @@ WALLET_TRANSACTIONS = Stream(
         Field("occurred_at", "timestamp", required=True),
     ),
     rules=(
-        _required_when(
-            "campaign_id",
-            pl.col("transaction_source") == "PROMO_CAMPAIGN",
-            "transaction_source is PROMO_CAMPAIGN",
-        ),
-        _required_when(
-            "coupon_code",
-            pl.col("transaction_source") == "CASHBACK_COUPON",
-            "transaction_source is CASHBACK_COUPON",
-        ),
+        _required_when("campaign_id", "transaction_source", "PROMO_CAMPAIGN"),
+        _required_when("coupon_code", "transaction_source", "CASHBACK_COUPON"),
     ),
 )
 
@@ -164,8 +160,8 @@ REWARD_EVENTS = Stream(
         Field("error_message"),
     ),
     rules=(
-        _required_when("error_code", pl.col("status") == "FAILED", "status is FAILED"),
-        _required_when("error_message", pl.col("status") == "FAILED", "status is FAILED"),
+        _required_when("error_code", "status", "FAILED"),
+        _required_when("error_message", "status", "FAILED"),
         Rule(
             name="points > 0 on a successful LOYALTY_POINTS event",
             reason=BAD_AMOUNT,

@@ -3,7 +3,7 @@ rows of every report type computed with plain DuckDB over the raw JSON lines (th
 `raw_*` views of `tests.conftest.raw_views`), and a way to run a spec the way a user does.
 
 Nothing here imports the report definitions: the columns, display names and timestamp
-format are copied from `shared/contracts/report_files.md`, so a change in the code that
+format are typed out from `docs/contracts/report_files.md`, so a change in the code that
 breaks the contract fails the tests instead of moving them along.
 """
 

@@ -1,4 +1,4 @@
-"""The report file contract (`shared/contracts/report_files.md`) as a user receives it:
+"""The report file contract (`docs/contracts/report_files.md`) as a user receives it:
 the literal header of each type, the product's display names, file and manifest names,
 every manifest field, and delivery of all six types to the S3-compatible server."""
 

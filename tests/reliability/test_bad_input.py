@@ -5,7 +5,7 @@ UTF-8, a file that is not JSON Lines); folders outside the contract through the 
 ingestion. Ingestion never crashes, every line is accounted for, no good record is lost.
 
 The valid-record strategies are written here from the contract
-(shared/contracts/raw_promo_logs.md), independent of the sample-data generator."""
+(docs/contracts/raw_promo_logs.md), independent of the sample-data generator."""
 
 from __future__ import annotations
 

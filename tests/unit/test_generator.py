@@ -1,7 +1,7 @@
 """The sample-data generator, checked from the outside.
 
 The files are read back with plain json/gzip/datetime and judged against a small,
-independent reading of contracts/raw_promo_logs.md written here: nothing is imported from
+independent reading of docs/contracts/raw_promo_logs.md written here: nothing is imported from
 the generator except its entry point, so a bug in its own idea of the contract cannot hide.
 """
 
