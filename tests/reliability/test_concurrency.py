@@ -73,9 +73,9 @@ sys.exit(main(sys.argv[2:]))
 LAUNCH = """
 import json, sys
 from dagster import DagsterInstance, execute_job, reconstructable
-from orchestration import definitions
+from orchestration import location
 with DagsterInstance.get() as instance:
-    result = execute_job(reconstructable(definitions.promo_daily_job), instance,
+    result = execute_job(reconstructable(location.promo_daily_job), instance,
                          tags=json.loads(sys.argv[1]))
 sys.exit(0 if result.success else 1)
 """

@@ -422,8 +422,8 @@ def published_marts(root: Path) -> dict[str, str]:
 
 
 def test_dbt_build_killed_mid_build(promo_env, tmp_path):
-    from assets.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR
     from promo.dbt_vars import dbt_vars
+    from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
     settings = promo_env()
     generate(LocalStorage(settings.landing_uri), date(2026, 10, 2), 2, seed=3, scale=150)
@@ -438,6 +438,7 @@ def test_dbt_build_killed_mid_build(promo_env, tmp_path):
         datetime(2026, 10, 4, tzinfo=UTC),
         "UTC",
         str(settings.lake_dir),
+        str(warehouse),
     )
     command = [
         DBT_EXECUTABLE,
@@ -460,7 +461,6 @@ def test_dbt_build_killed_mid_build(promo_env, tmp_path):
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PROMO_WAREHOUSE_PATH": str(warehouse)},
     )
     output: list[str] = []
     # Kill right after the first mart model is rebuilt, as the next one starts: a
