@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import boto3
 import botocore.awsrequest
@@ -390,7 +391,7 @@ def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
     out = capsys.readouterr()
     assert "Creation Failed: cannot" in out.err
     with DagsterInstance.get() as instance:
-        (entry,) = one_time_reports(instance, "Europe/Berlin")
+        (entry,) = one_time_reports(instance, ZoneInfo("Europe/Berlin"))
         assert entry.status == "Creation Failed" and "fault-bucket" in entry.reason
         logs = "\n".join(
             str(r.dagster_event or r.user_message) for r in instance.all_logs(entry.run_id)
