@@ -155,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     audit_log(settings)
-    return args.func(args, settings)
+    from orchestration.instance import InstanceError
+
+    try:
+        return args.func(args, settings)
+    except InstanceError as exc:  # an unreachable instance: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from promo.stats import WEEKDAYS, parse_week_start
@@ -40,6 +41,9 @@ class Settings:
     notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
     report_hour: int  # local hour at which recurring reports run (marts built by then)
     week_start: str = "MONDAY"  # first day of a week in campaign stats (a weekday name)
+    # The Dagster instance in PostgreSQL (None: SQLite under dagster_home). It holds the
+    # password: kept out of repr(), shown by describe() without it.
+    dagster_pg_url: str | None = field(default=None, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -116,6 +120,7 @@ class Settings:
             notify_webhook_url=webhook,
             report_hour=int(hour_text),
             week_start=week_start,
+            dagster_pg_url=_postgres_url(get("PROMO_DAGSTER_PG_URL")),
         )
 
     def describe(self) -> dict[str, str]:
@@ -125,6 +130,8 @@ class Settings:
         if self.notify_webhook_url:
             scheme, _, rest = self.notify_webhook_url.partition("://")
             out["notify_webhook_url"] = f"{scheme}://{rest.split('/')[0].split('@')[-1]}/…"
+        if self.dagster_pg_url:
+            out["dagster_pg_url"] = redact_postgres_url(self.dagster_pg_url)
         return out
 
 
@@ -137,3 +144,57 @@ def _uri(value: str) -> str:
     if "://" in value:
         raise SettingsError(f"{value!r}: only local folders and s3:// URIs are supported")
     return str(Path(value).expanduser().resolve())
+
+
+PG_SCHEMES = ("postgresql", "postgresql+psycopg2")  # what dagster-postgres (psycopg2) takes
+
+
+def _postgres_url(value: str | None) -> str | None:
+    """PROMO_DAGSTER_PG_URL checked for the parts dagster-postgres needs. Messages show the
+    URL without its password."""
+    if value is None:
+        return None
+    shown = redact_postgres_url(value)
+    problem = None
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        parts, port, problem = None, None, "has a port that is not a number"
+    if parts is None:
+        pass
+    elif parts.scheme not in PG_SCHEMES:
+        problem = "must start with postgresql://"
+    elif parts.netloc.count("@") > 1:
+        problem = "has a raw '@' in its user or password (percent-encode it: %40)"
+    elif not parts.username:
+        problem = "names no user"
+    elif not parts.hostname:
+        problem = "names no host"
+    elif port == 0:
+        problem = "has port 0"
+    elif not parts.path.strip("/") or "/" in parts.path.strip("/"):
+        problem = "names no database (…/dbname at the end)"
+    if problem:
+        raise SettingsError(
+            f"PROMO_DAGSTER_PG_URL={shown!r} {problem}: expected "
+            "postgresql://user:password@host:port/database"
+        )
+    return value
+
+
+def redact_postgres_url(url: str) -> str:
+    """The URL with its password (in the user part or a `password=` parameter) replaced by
+    `***`, for settings listings and error messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***"  # not a URL at all: nothing of it is safe to show
+    netloc, slash, tail = rest.partition("/")
+    user, at, host = netloc.rpartition("@")
+    if at and ":" in user:
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    path, question, query = tail.partition("?")
+    if question:
+        params = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(query)]
+        query = urlencode(params, safe="*")
+    return f"{scheme}://{netloc}{slash}{path}{question}{query}"
