@@ -71,6 +71,25 @@ def cmd_materialize(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def cmd_recover(args: argparse.Namespace, settings: Settings) -> int:
+    from dagster import DagsterInstance
+
+    from orchestration.instance import ensure_dagster_home
+    from orchestration.recovery import recover, recover_run
+
+    ensure_dagster_home(settings)
+    local = settings.dagster_pg_url is None
+    with DagsterInstance.get() as instance:
+        try:
+            lines = [recover_run(instance, args.run, local)] if args.run else []
+        except LookupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        lines += recover(instance, local)
+    print("\n".join(lines) if lines else "nothing to recover: no run was left by a gone process")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key} = {value}")
@@ -124,6 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--start", type=_date, required=True, help="first local day (YYYY-MM-DD)")
     mat.add_argument("--end", type=_date, required=True, help="last local day, inclusive")
     mat.set_defaults(func=cmd_materialize)
+
+    rec = sub.add_parser(
+        "recover",
+        help="mark runs whose process is gone as failed and free their pool slots",
+        description="Runs killed outright (SIGKILL, a lost machine) stay STARTED in the "
+        "instance and keep their slot in the duckdb_warehouse pool. Mark every run whose "
+        "process is gone from this machine as failed, with the reason, and free its slots "
+        "(`materialize` does this by itself before it starts). --run releases one run "
+        "that cannot be checked from here (started on another machine): check first that "
+        "its process is gone.",
+    )
+    rec.add_argument("--run", help="a run id whose process you know is gone")
+    rec.set_defaults(func=cmd_recover)
 
     add_report_parser(sub)
     add_stats_parser(sub)
