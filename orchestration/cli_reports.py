@@ -162,12 +162,13 @@ def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -
     from assets.reports import report_tags
     from orchestration.definitions import build_definitions
     from orchestration.instance import ensure_dagster_home
+    from orchestration.recovery import process_tags
     from orchestration.registry import one_time_reports
 
     ensure_dagster_home(settings)
     config = {k: v for k, v in spec.to_dict().items() if k != "frequency"}
     config.update(created_by=user, now=now.isoformat() if now else None)
-    tags = report_tags(config)
+    tags = {**report_tags(config), **process_tags()}  # a killed run can be recovered
     job = build_definitions(settings).resolve_job_def("one_time_report")
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(

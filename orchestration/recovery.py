@@ -35,7 +35,7 @@ UNFINISHED = [
 CLOCK_SLACK_SECONDS = 2.0  # a process's start time is known to 1/100 s; events are stamped after
 
 
-def _boot_id() -> str:
+def boot_id() -> str:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
@@ -44,7 +44,7 @@ def _boot_id() -> str:
 
 def process_tags() -> dict[str, str]:
     """Tags for a run executed by this process: where to look for it later."""
-    return {PROCESS_TAG: f"{socket.gethostname()} {_boot_id()} {os.getpid()}"}
+    return {PROCESS_TAG: f"{socket.gethostname()} {boot_id()} {os.getpid()}"}
 
 
 def _started_at(pid: int) -> float | None:
@@ -97,7 +97,7 @@ def judge(instance: DagsterInstance, record, local_instance: bool) -> Verdict:
     on this machine, so a run without our tag ran here too."""
     run = record.dagster_run
     tag = run.tags.get(PROCESS_TAG, "").split()
-    here = f"{socket.gethostname()} {_boot_id()}"
+    here = f"{socket.gethostname()} {boot_id()}"
     engine = list(_pids(instance, run.run_id, DagsterEventType.ENGINE_EVENT))
     if len(tag) == 3:
         host, boot = tag[0], tag[1]
