@@ -32,6 +32,7 @@ UNFINISHED = [
     DagsterRunStatus.STARTED,
     DagsterRunStatus.CANCELING,
 ]
+ENGINE = DagsterEventType.ENGINE_EVENT
 CLOCK_SLACK_SECONDS = 2.0  # a process's start time is known to 1/100 s; events are stamped after
 
 
@@ -97,16 +98,15 @@ def judge(instance: DagsterInstance, record, local_instance: bool) -> Verdict:
     on this machine, so a run without our tag ran here too."""
     run = record.dagster_run
     tag = run.tags.get(PROCESS_TAG, "").split()
-    here = f"{socket.gethostname()} {boot_id()}"
-    engine = list(_pids(instance, run.run_id, DagsterEventType.ENGINE_EVENT))
+    engine = [] if tag or not local_instance else list(_pids(instance, run.run_id, ENGINE))
     if len(tag) == 3:
         host, boot = tag[0], tag[1]
         if host != socket.gethostname():
             return Verdict(None, f"it runs on {host}")
-        if f"{host} {boot}" != here:
+        if boot != boot_id():
             return Verdict(True, f"{host} restarted since the run began")
         pid, since = int(tag[2]), record.create_timestamp.timestamp()
-    elif engine and local_instance:
+    elif engine:  # the run's own process: the first engine event that names one
         pid, since = engine[0][0], engine[0][1]
     else:
         return Verdict(None, "it was launched outside the CLI, maybe on another machine")

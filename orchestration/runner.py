@@ -107,4 +107,4 @@ def why_not(instance: DagsterInstance, result) -> str:
         result.run_id, of_type={DagsterEventType.RUN_FAILURE, DagsterEventType.RUN_CANCELED}
     )
     reason = ends[-1].message if ends else "no reason recorded"
-    return f"run {result.run_id} {run.status.value.lower()} before any step failed: {reason}"
+    return f"run {result.run_id} ended {run.status.value} without a failed step: {reason}"

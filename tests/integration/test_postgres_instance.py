@@ -149,7 +149,8 @@ def test_a_backfill_stopped_while_waiting_says_why(backfills):
     returncode, out = backfills["b1"]
     assert returncode != 0
     assert "failed steps:" not in out, out[-2000:]
-    assert "before any step failed" in out, out[-2000:]
+    assert "ended FAILURE without a failed step: " in out, out[-2000:]
+    assert "Execution was interrupted" in out
 
 
 def test_the_password_appears_nowhere(backfills):
