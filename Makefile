@@ -51,6 +51,7 @@ bench: install dbt-parse
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
 
 browser:  ## headless Chromium for the stats page tests (Debian package; needs root)

@@ -8,25 +8,17 @@ asset checks; `severity: error` ones are blocking.
 """
 
 import json
-import os
-import sys
 from collections.abc import Mapping
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, PartitionsDefinition
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from promo.dbt_vars import dbt_vars
+from promo.names import WAREHOUSE_POOL
 from resources import LakeResource
-from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# dagster-dbt does not install dbt; use the one installed beside this interpreter, so
-# tests and CI work without an activated virtualenv.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+from resources.dbt import DBT_PROJECT
+from resources.warehouse import WarehouseResource
 
 
 class PromoDbtTranslator(DagsterDbtTranslator):
@@ -42,29 +34,6 @@ class PromoDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
         return f"warehouse_{fqn[1]}" if len(fqn) > 2 else "warehouse"
-
-
-@contextmanager
-def environment(**values: str):
-    """Set environment variables for the duration of a block, then restore them."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR),
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=DBT_EXECUTABLE,
-    )
 
 
 def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
@@ -85,12 +54,9 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
     ):
         """dbt build for the run's account-timezone days (min_date..max_date)."""
         start, end = context.partition_time_window
-        variables = dbt_vars(start, end, timezone, lake.path)
+        variables = dbt_vars(start, end, timezone, lake.uri, warehouse.path)
         context.log.info(f"dbt build with vars {variables}")
-        # profiles.yml reads the warehouse path from the environment; dagster-dbt hands
-        # this process's environment to dbt when it starts it.
-        with environment(PROMO_WAREHOUSE_PATH=warehouse.path):
-            invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
+        invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
         yield from invocation.stream()
 
     return warehouse_models

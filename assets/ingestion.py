@@ -1,4 +1,6 @@
-"""Ingestion assets: landing zone (JSON Lines) -> lake (Parquet), one asset per stream.
+"""Ingestion assets: landing zone (JSON Lines) -> lake (Parquet), one asset per stream and
+one per dimension snapshot. The work is `promo.lake`'s; these assets run it per partition
+and report it to Dagster.
 
 Partitions are account-timezone days, like every asset downstream. The landing folders
 are UTC dates, so a local day draws on the two UTC folders it overlaps (three on rare DST
@@ -7,10 +9,9 @@ rewrites that folder's lake files whole: re-running gives the same files, and la
 are picked up. See docs/architecture.md, "Partitions and time zones".
 """
 
-from datetime import UTC, date, timedelta
+from datetime import date
 from typing import Any
 
-import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -27,87 +28,31 @@ from dagster import (
 
 from promo import contract
 from promo.contract import Stream
-from promo.ingest import FolderResult, classify_folder
-from promo.storage import Storage
+from promo.lake import (
+    accounting_problems,
+    dimension_accounting_problem,
+    ingest_folder,
+    load_dimension,
+)
+from promo.timeutil import utc_folders_of_window
 from resources import LakeResource, StorageResource
-from resources.lake import write_parquet_atomic
 
-EVENT_SUFFIXES = (".jsonl", ".jsonl.gz")
 ACCOUNTED = "lines_accounted_for"
 
 
-def folders_of_window(start, end) -> list[date]:
-    """UTC date folders overlapping the UTC-aware half-open window [start, end)."""
-    first = start.astimezone(UTC).date()
-    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def folder_prefix(stream: str, folder: date) -> str:
-    return f"events/{stream}/date={folder.isoformat()}/"
-
-
-def list_folder(landing: Storage, stream: str, folder: date) -> tuple[list[Any], list[str]]:
-    """Contract files of a folder, and other files found there (reported, not read)."""
-    objects = landing.list(folder_prefix(stream, folder))
-    files = [o for o in objects if "/" not in o.key[len(folder_prefix(stream, folder)) :]]
-    events = [o for o in files if o.key.endswith(EVENT_SUFFIXES)]
-    ignored = [o.key for o in objects if o not in events]
-    return events, ignored
-
-
-def ingest_folder(landing: Storage, lake, stream: Stream, folder: date) -> dict[str, Any]:
-    events, ignored = list_folder(landing, stream.name, folder)
-    prefix = folder_prefix(stream.name, folder)
-    names = [o.key[len(prefix) :] for o in events]
-    result: FolderResult = classify_folder(
-        stream,
-        folder,
-        names,
-        lambda name: landing.open(prefix + name),
-        others=lake.id_lookup(stream, folder),
-    )
-    result.ignored_files = ignored
-    inputs = [{"file": o.key, "size": o.size, "version": o.version} for o in events]
-    manifest = lake.write_folder(result, inputs)
-    manifest["ignored_files"] = ignored
-    return manifest
-
-
-def accounting_check(stream: Stream, lake, manifests: list[dict[str, Any]]) -> AssetCheckResult:
-    """lines = accepted + duplicates + quarantined, with accepted and quarantined counted
-    again from the Parquet files as written (not from the in-memory result)."""
-    problems = []
-    for m in manifests:
-        folder = date.fromisoformat(m["utc_date"])
-        on_disk_accepted = (
-            pl.scan_parquet(lake.accepted_path(stream.name, folder))
-            .select(pl.len())
-            .collect()
-            .item()
-        )
-        on_disk_quarantined = (
-            pl.scan_parquet(lake.quarantine_path(stream.name, folder))
-            .select(pl.len())
-            .collect()
-            .item()
-        )
-        total = on_disk_accepted + m["duplicates"] + on_disk_quarantined
-        if total != m["lines"]:
-            problems.append(
-                f"{folder}: {m['lines']} lines but {on_disk_accepted} accepted + "
-                f"{m['duplicates']} duplicates + {on_disk_quarantined} quarantined = {total}"
-            )
+def _accounting_check(problems: list[str], **metadata: Any) -> AssetCheckResult:
     return AssetCheckResult(
         check_name=ACCOUNTED,
         passed=not problems,
         severity=AssetCheckSeverity.ERROR,
-        metadata={
-            "folders": len(manifests),
-            "problems": MetadataValue.md("\n".join(problems) or "none"),
-        },
+        metadata={**metadata, "problems": MetadataValue.md("\n".join(problems) or "none")},
         description="; ".join(problems) or None,
     )
+
+
+def _check_spec(key: AssetKey, description: str) -> AssetCheckSpec:
+    # Blocking: marts are never built from a lake that lost a line.
+    return AssetCheckSpec(ACCOUNTED, asset=key, description=description, blocking=True)
 
 
 def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> AssetsDefinition:
@@ -119,15 +64,7 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
         backfill_policy=BackfillPolicy.single_run(),
         group_name="ingestion",
         kinds={"polars", "parquet"},
-        check_specs=[
-            AssetCheckSpec(
-                ACCOUNTED,
-                asset=key,
-                description="Every raw line is accepted, a duplicate or quarantined.",
-                # Blocking: marts are never built from a lake that lost a line.
-                blocking=True,
-            )
-        ],
+        check_specs=[_check_spec(key, "Every raw line is accepted, a duplicate or quarantined.")],
         description=(
             f"Accepted `{stream.name}` records in the lake: one row per distinct "
             f"`{stream.id_field}`, typed per the raw contract (v{contract.CONTRACT_VERSION}). "
@@ -140,7 +77,7 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
         window = context.partition_time_window
         store, the_lake = landing.storage(), lake.lake()
         manifests: dict[date, dict[str, Any]] = {}  # the last classification of each folder
-        queue = folders_of_window(window.start, window.end)
+        queue = utc_folders_of_window(window.start, window.end)
         while queue:
             folder = queue.pop(0)
             manifest = ingest_folder(store, the_lake, stream, folder)
@@ -158,7 +95,8 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
             manifests[folder] = manifest
         final = [manifests[d] for d in sorted(manifests)]
         yield MaterializeResult(metadata=ingestion_metadata(final))
-        yield accounting_check(stream, the_lake, final)
+        problems = accounting_problems(stream, the_lake, final)
+        yield _accounting_check(problems, folders=len(final))
 
     return _ingest
 
@@ -184,62 +122,15 @@ def ingestion_metadata(manifests: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-# ----------------------------------------------------------------------------- dimensions
-def newest_dimension_file(landing: Storage, name: str) -> str | None:
-    """`dimensions/<name>.jsonl[.gz]` or any file under `dimensions/<name>/`: the last by
-    name order wins (snapshots named by date sort by date)."""
-    candidates = [
-        o.key
-        for o in landing.list("dimensions/")
-        if o.key.endswith(EVENT_SUFFIXES)
-        and (
-            o.key.split("/")[-1] in (f"{name}.jsonl", f"{name}.jsonl.gz")
-            or o.key.startswith(f"dimensions/{name}/")
-        )
-    ]
-    return max(candidates) if candidates else None
-
-
-def dimension_accounting_check(stream: Stream, lake, lines: int, duplicates: int):
-    """The dimension's lines = rows + duplicates + quarantined, rows and quarantined
-    counted again from the Parquet files as written (like `accounting_check`)."""
-    rows = pl.scan_parquet(lake.dimension_path(stream.name)).select(pl.len()).collect().item()
-    quarantined = (
-        pl.scan_parquet(lake.dimension_quarantine_path(stream.name))
-        .select(pl.len())
-        .collect()
-        .item()
-    )
-    total = rows + duplicates + quarantined
-    problem = (
-        f"{lines} lines but {rows} rows + {duplicates} duplicates + {quarantined} quarantined"
-        f" = {total}"
-        if total != lines
-        else None
-    )
-    return AssetCheckResult(
-        check_name=ACCOUNTED,
-        passed=problem is None,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"lines": lines, "problems": MetadataValue.md(problem or "none")},
-        description=problem,
-    )
-
-
 def build_dimension_asset(stream: Stream) -> AssetsDefinition:
-    asset_key = AssetKey(["lake", stream.name])
+    key = AssetKey(["lake", stream.name])
 
     @asset(
-        key=asset_key,
+        key=key,
         group_name="dimensions",
         kinds={"polars", "parquet"},
         check_specs=[
-            AssetCheckSpec(
-                ACCOUNTED,
-                asset=asset_key,
-                description="Every line of the snapshot is a row, a duplicate or quarantined.",
-                blocking=True,
-            )
+            _check_spec(key, "Every line of the snapshot is a row, a duplicate or quarantined.")
         ],
         description=(
             f"The `{stream.name}` dimension: the newest full snapshot from the landing zone, "
@@ -248,20 +139,12 @@ def build_dimension_asset(stream: Stream) -> AssetsDefinition:
     )
     def _dimension(context: AssetExecutionContext, landing: StorageResource, lake: LakeResource):
         store, the_lake = landing.storage(), lake.lake()
-        key = newest_dimension_file(store, stream.name)
-        if key is None:
+        snapshot, result = load_dimension(store, the_lake, stream)
+        if snapshot is None:
             context.log.warning(f"no {stream.name} snapshot in {store.uri}/dimensions/")
-        folder, _, name = (key or "/").rpartition("/")
-        result = classify_folder(
-            stream, date(1970, 1, 1), [name] if key else [], lambda n: store.open(f"{folder}/{n}")
-        )
-        write_parquet_atomic(
-            result.accepted.drop("_file", "_line"), the_lake.dimension_path(stream.name)
-        )
-        write_parquet_atomic(result.quarantine, the_lake.dimension_quarantine_path(stream.name))
         yield MaterializeResult(
             metadata={
-                "snapshot": MetadataValue.text(key or "none"),
+                "snapshot": MetadataValue.text(snapshot or "none"),
                 "lines": result.lines,
                 "rows": result.accepted.height,
                 "duplicates": result.duplicates,
@@ -269,7 +152,8 @@ def build_dimension_asset(stream: Stream) -> AssetsDefinition:
                 "quarantined_by_reason": MetadataValue.json(result.quarantined_by_reason),
             }
         )
-        yield dimension_accounting_check(stream, the_lake, result.lines, result.duplicates)
+        problem = dimension_accounting_problem(stream, the_lake, result.lines, result.duplicates)
+        yield _accounting_check([problem] if problem else [], lines=result.lines)
 
     return _dimension
 

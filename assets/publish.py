@@ -8,8 +8,7 @@ full snapshot at `<marts>/user_ledger/part-0.parquet`.
 
 import json
 import tempfile
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,39 +24,12 @@ from dagster import (
     multi_asset,
 )
 
-from promo.dbt_vars import window_dates
+from promo import layout
+from promo.marts import MARTS, Mart
+from promo.names import WAREHOUSE_POOL
+from promo.timeutil import days, window_days
 from resources import StorageResource
-from resources.warehouse import WAREHOUSE_POOL, WarehouseResource
-
-
-@dataclass(frozen=True)
-class Mart:
-    name: str
-    order_by: str  # rows inside a partition file, in this order (stable ids break ties)
-    description: str
-    cascades: bool = False  # re-running day D changes every later day (running balances)
-
-
-DAILY_MARTS = (
-    Mart("wallet_transactions", "occurred_at, transaction_id", "One row per wallet transaction."),
-    Mart(
-        "wallet_daily_summary",
-        "wallet_id",
-        "One row per wallet per day, with the closing balance.",
-        cascades=True,
-    ),
-    Mart("reward_assignments", "distributed_at, event_id", "One row per successful reward."),
-    Mart("campaign_user_errors", "error_at, event_id", "One row per failed distribution."),
-    Mart("voucher_assignments", "assigned_at, assignment_id", "One row per voucher assignment."),
-    Mart("campaign_daily_stats", "campaign_id", "One row per campaign per day: KPIs."),
-)
-SNAPSHOT_MARTS = (
-    Mart(
-        "user_ledger",
-        "last_transaction_at, user_id, wallet_id",
-        "One row per user per wallet: balances as of the latest build.",
-    ),
-)
+from resources.warehouse import WarehouseResource
 
 
 def published_key(mart: str) -> AssetKey:
@@ -68,10 +40,6 @@ def warehouse_key(mart: str) -> AssetKey:
     return AssetKey(["warehouse", mart])
 
 
-def partition_key(mart: str, day: date | None) -> str:
-    return f"{mart}/date={day.isoformat()}" if day else mart
-
-
 def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> dict[str, Any]:
     """Write one partition (or the snapshot) and its manifest; returns the manifest."""
     where = "WHERE local_date = $day" if day else ""
@@ -80,8 +48,7 @@ def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> 
     local = tmp / f"{mart.name}-{day}.parquet"
     relation.to_parquet(str(local), compression="zstd")
     meta = pq.ParquetFile(local)
-    prefix = partition_key(mart.name, day)
-    uri = storage.uri_of(f"{prefix}/part-0.parquet")
+    uri = storage.uri_of(layout.mart_file(mart.name, day))
     manifest = {
         "mart": mart.name,
         "date": day.isoformat() if day else None,
@@ -94,8 +61,8 @@ def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> 
     # at once, and a reader (BI globs `part-0.parquet`) must never find a data file without
     # its manifest. A write cut in between leaves a manifest alone, which reads as "this
     # partition is not there yet" and is overwritten by the re-run.
-    storage.put_bytes(json.dumps(manifest, indent=2).encode(), f"{prefix}/_manifest.json")
-    storage.put_file(local, f"{prefix}/part-0.parquet")
+    storage.put_bytes(json.dumps(manifest, indent=2).encode(), layout.mart_manifest(mart.name, day))
+    storage.put_file(local, layout.mart_file(mart.name, day))
     local.unlink()
     return manifest
 
@@ -105,7 +72,7 @@ def days_to_publish(con, mart: Mart, first: date, last: date) -> list[date]:
     if mart.cascades:
         latest = con.sql(f"SELECT max(local_date) FROM {mart.name}").fetchall()[0][0]
         last = max(last, latest) if latest else last
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return days(first, last)
 
 
 def build_publish_assets(partitions: PartitionsDefinition):
@@ -118,14 +85,14 @@ def build_publish_assets(partitions: PartitionsDefinition):
                 description=f"{m.description} Published as Parquet for BI: "
                 + (
                     "one folder per account-timezone day (`date=YYYY-MM-DD`)."
-                    if m in DAILY_MARTS
+                    if m.daily
                     else "one snapshot file, replaced by every run."
                 ),
                 group_name="published",
                 kinds={"parquet"},
                 partitions_def=partitions,
             )
-            for m in DAILY_MARTS + SNAPSHOT_MARTS
+            for m in MARTS.values()
         ],
         backfill_policy=BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
@@ -134,13 +101,15 @@ def build_publish_assets(partitions: PartitionsDefinition):
     def publish_marts(
         context: AssetExecutionContext, warehouse: WarehouseResource, marts: StorageResource
     ):
-        first, last = window_dates(*context.partition_time_window)
+        first, last = window_days(*context.partition_time_window)
         storage = marts.storage()
         selected = {k.path[-1] for k in context.selected_asset_keys}
         with warehouse.connect() as con, tempfile.TemporaryDirectory() as tmp:
-            for mart in (m for m in DAILY_MARTS + SNAPSHOT_MARTS if m.name in selected):
-                days = days_to_publish(con, mart, first, last) if mart in DAILY_MARTS else [None]
-                manifests = [publish_partition(con, storage, mart, day, Path(tmp)) for day in days]
+            for mart in (m for m in MARTS.values() if m.name in selected):
+                to_publish = days_to_publish(con, mart, first, last) if mart.daily else [None]
+                manifests = [
+                    publish_partition(con, storage, mart, day, Path(tmp)) for day in to_publish
+                ]
                 yield MaterializeResult(
                     asset_key=published_key(mart.name),
                     metadata={

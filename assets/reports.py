@@ -1,16 +1,18 @@
 """Reports in Dagster.
 
-- `one_time_report`: a job with typed run config (the launchpad's form), validated by the
-  same spec model as the CLI. Its run IS the report's status: running = Creating,
-  success = Created, failure = Creation Failed (the reason is the step's failure).
+- `one_time_report`: a job whose run config is the spec (the launchpad's form is derived
+  from the spec's model, `assets/report_config.py`). Its run IS the report's status:
+  running = Creating, success = Created, failure = Creation Failed (the reason is the
+  step's failure). The CLI and the API check and prepare the report before launching
+  (`promo.reports.request`); a launchpad run is checked and prepared by its step.
 - Recurring reports: one partitioned asset per catalog entry (`reports/<report_id>`),
-  daily partitions, or weekly partitions that start on the delivery day, so the run
-  after a partition ends covers exactly "the previous day" / "the 7 days before the
-  delivery day". A backfill over several partitions is one run and one file for the
-  whole range; re-running a partition writes the same file name again.
+  daily partitions, or weekly partitions that end on the delivery day, so the partition
+  that ends on day D is the run of day D and covers what `recurring_window` says a run on
+  D covers. A backfill over several partitions is one run and one file for the whole
+  range; re-running a partition writes the same file name again.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +23,6 @@ from dagster import (
     AssetMaterialization,
     AssetsDefinition,
     BackfillPolicy,
-    Config,
     ConfigurableResource,
     DailyPartitionsDefinition,
     Failure,
@@ -35,34 +36,29 @@ from dagster import (
     op,
 )
 
-from promo.reports.engine import Delivered, ReportDataMissing
+from assets.report_config import one_time_report_config
+from promo import names
+from promo.reports.catalog import load_catalog
+from promo.reports.engine import Delivered, ReportDataMissing, ReportRequest, export_report
 from promo.reports.recurring import RecurringReport
-from promo.reports.service import ReportContext, load_catalog, report_folder, run_report
-from promo.reports.spec import SpecError, load_spec
+from promo.reports.request import (
+    CREATED_BY,
+    NOW,
+    from_run_config,
+    prepare,
+    report_folder,
+    spec_of_run_config,
+)
+from promo.reports.spec import ReportSpec
+from promo.reports.spec_errors import SpecError
+from promo.reports.spec_fields import Destination, Interval
+from promo.reports.spec_io import load_spec
 from promo.reports.validation import ReportValidationError
-from promo.reports.windows import custom_window
-from promo.storage import StorageError
-from resources.storage import open_storage
+from promo.reports.windows import RECURRING_DAYS, recurring_window
+from promo.storage import Storage, StorageError
+from promo.timeutil import ONE_DAY, window_days
+from resources.storage import LocalStorage, open_storage
 
-REPORT_MARTS = {
-    "wallet_summary": "wallet_daily_summary",
-    "wallet_transactions": "wallet_transactions",
-    "user_ledger_summary": "user_ledger",
-    "voucher_assignment_logs": "voucher_assignments",
-    "reward_assignment": "reward_assignments",
-    "user_errors": "campaign_user_errors",
-}
-WEEKDAY_OFFSET = {  # WeeklyPartitionsDefinition counts from Sunday = 0
-    "sunday": 0,
-    "monday": 1,
-    "tuesday": 2,
-    "wednesday": 3,
-    "thursday": 4,
-    "friday": 5,
-    "saturday": 6,
-}
-KIND_TAG = "promo/kind"
-ONE_TIME = "one_time_report"
 EXPECTED_FAILURES = (SpecError, ReportDataMissing, ReportValidationError, StorageError)
 
 
@@ -70,18 +66,42 @@ class ReportSettings(ConfigurableResource):
     """Where reports read from and deliver to (from Settings)."""
 
     marts_uri: str
-    lake_dir: str
+    lake_uri: str
     downloads_dir: str
     timezone: str
     s3_endpoint_url: str | None = None
 
-    def context(self) -> ReportContext:
-        return ReportContext(
-            marts=open_storage(self.marts_uri, self.s3_endpoint_url),
-            lake_dir=Path(self.lake_dir),
-            downloads_dir=Path(self.downloads_dir),
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def marts(self) -> Storage:
+        return open_storage(self.marts_uri, self.s3_endpoint_url)
+
+    def lake(self) -> Storage:
+        return open_storage(self.lake_uri, self.s3_endpoint_url)
+
+    def destination(self, spec: ReportSpec) -> Storage:
+        delivery = spec.delivery
+        if delivery.destination is Destination.S3:
+            prefix = (delivery.prefix or "").strip("/")
+            return open_storage(
+                f"s3://{delivery.bucket}" + (f"/{prefix}" if prefix else ""), self.s3_endpoint_url
+            )
+        return LocalStorage(Path(self.downloads_dir))
+
+    def export(
+        self, spec: ReportSpec, request: ReportRequest, now: datetime, user: str, run_id=None
+    ) -> Delivered:
+        """Export and deliver; a one-time report's `run_id` gives it a folder of its own."""
+        return export_report(
+            request,
+            marts=self.marts(),
+            destination=self.destination(spec),
+            folder=report_folder(spec, run_id),
             timezone=self.timezone,
-            s3_endpoint_url=self.s3_endpoint_url,
+            now=now,
+            generated_by=user,
         )
 
 
@@ -96,85 +116,40 @@ def delivered_metadata(delivered: Delivered) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- one-time
-class FiltersConfig(Config):
-    wallet_id: str | None = None
-    partner_id: str | None = None
-    list_tag: str | None = None
-    campaign_id: str | None = None
-    transaction_sources: list[str] | None = None
-    transaction_types: list[str] | None = None
-
-
-class DateRangeConfig(Config):
-    preset: str | None = None
-    start: str | None = None
-    end: str | None = None
-
-
-class DeliveryConfig(Config):
-    destination: str = "download"
-    bucket: str | None = None
-    prefix: str | None = None
-
-
-class ReportConfig(Config):
-    """A one-time report; the same keys as a spec file (see README, 'Reports')."""
-
-    name: str
-    promotion_type: str
-    report_type: str
-    filters: FiltersConfig = FiltersConfig()
-    date_range: DateRangeConfig | None = None
-    delivery: DeliveryConfig = DeliveryConfig()
-    created_by: str = "dagster-ui"
-    now: str | None = None  # ISO 8601 with offset: fixes the clock for presets
-
-
-def spec_mapping(config: ReportConfig) -> dict[str, Any]:
-    def clean(section: Config | None) -> dict[str, Any] | None:
-        if section is None:
-            return None
-        return {k: v for k, v in section.model_dump().items() if v is not None}
-
-    mapping = {
-        "name": config.name,
-        "promotion_type": config.promotion_type,
-        "report_type": config.report_type,
-        "filters": clean(config.filters),
-        "delivery": clean(config.delivery),
-        "frequency": "one_time",
-    }
-    if config.date_range is not None:
-        mapping["date_range"] = clean(config.date_range)
-    return mapping
-
-
-RUN_TAGS = ("promo/report_name", "promo/report_type", "promo/promotion_type", "promo/created_by")
-
-
-def report_tags(config: ReportConfig | dict[str, Any]) -> dict[str, str]:
+def report_tags(config: dict[str, Any]) -> dict[str, str]:
     """The run tags that make a run a line of `report list` (name, types, created by),
-    from the run config (a `ReportConfig`, or its plain dict form as stored in a run)."""
-    values = config.model_dump() if isinstance(config, Config) else config
-    keys = ("name", "report_type", "promotion_type", "created_by")
-    tags = dict(zip(RUN_TAGS, (values.get(k) for k in keys), strict=True))
-    return {k: str(v) for k, v in tags.items() if v is not None}
+    from a one-time report's run config."""
+    values = {
+        names.REPORT_NAME_TAG: config.get("name"),
+        names.REPORT_TYPE_TAG: config.get("report_type"),
+        names.PROMOTION_TYPE_TAG: config.get("promotion_type"),
+        names.CREATED_BY_TAG: config.get(CREATED_BY),
+    }
+    return {k: str(v) for k, v in values.items() if v is not None}
 
 
-@op(description="Validate the spec, export the report, validate the file, deliver it.")
-def create_report(context: OpExecutionContext, config: ReportConfig, reports: ReportSettings):
-    ctx = reports.context()
+# --------------------------------------------------------------------------- one-time
+@op(
+    config_schema=one_time_report_config(),
+    description="Check the spec (unless the CLI or API did), export the report, validate "
+    "the file, deliver it.",
+)
+def create_report(context: OpExecutionContext, reports: ReportSettings):
+    config = context.op_config
     # The report list reads these tags; a run launched from the UI's launchpad has none
     # of its own (the CLI sets them at launch), so the run writes them itself.
     missing = {k: v for k, v in report_tags(config).items() if k not in context.run.tags}
     if missing:
         context.instance.add_run_tags(context.run_id, missing)
+    now = datetime.fromisoformat(config[NOW]) if config.get(NOW) else datetime.now(UTC)
     try:
-        catalog, _ = load_catalog(ctx.lake_dir)
-        spec = load_spec(spec_mapping(config), catalog)
-        now = datetime.fromisoformat(config.now) if config.now else datetime.now(UTC)
-        delivered = run_report(spec, ctx, now, config.created_by, run_id=context.run_id)
+        prepared = from_run_config(config)
+        if prepared is None:  # launched from the launchpad: check and prepare it here
+            catalog = load_catalog(reports.lake())
+            spec = load_spec(spec_of_run_config(config), catalog)
+            prepared = spec, prepare(spec, catalog, now, reports.tz)
+        spec, request = prepared
+        delivered = reports.export(spec, request, now, config[CREATED_BY], context.run_id)
     except EXPECTED_FAILURES as exc:
         raise Failure(description=str(exc)) from None
     context.log_event(
@@ -187,9 +162,9 @@ def create_report(context: OpExecutionContext, config: ReportConfig, reports: Re
 
 
 @job(
-    name=ONE_TIME,
+    name=names.ONE_TIME_REPORT_JOB,
     executor_def=in_process_executor,
-    tags={KIND_TAG: ONE_TIME},
+    tags={names.KIND_TAG: names.ONE_TIME_REPORT_JOB},
     description="Create a one-time report: fill in the spec in the launchpad "
     "(name, promotion_type, report_type, filters, date_range, delivery).",
 )
@@ -198,44 +173,51 @@ def one_time_report_job():
 
 
 # --------------------------------------------------------------------------- recurring
-def report_partitions(report: RecurringReport, start: str, timezone: str):
+def report_partitions(report: RecurringReport, start: date, tz: ZoneInfo):
+    """Partitions whose ends are the run days: every day, or every delivery day."""
     frequency = report.spec.frequency
-    if frequency.interval.value == "daily":
-        return DailyPartitionsDefinition(start_date=start, timezone=timezone)
+    if frequency.interval is Interval.DAILY:
+        return DailyPartitionsDefinition(start_date=start.isoformat(), timezone=str(tz))
     return WeeklyPartitionsDefinition(
-        start_date=start, timezone=timezone, day_offset=WEEKDAY_OFFSET[frequency.delivery_day.value]
+        start_date=start.isoformat(),
+        timezone=str(tz),
+        day_offset=frequency.delivery_day.sunday_based,
     )
 
 
-def build_recurring_asset(report: RecurringReport, start: str, timezone: str) -> AssetsDefinition:
+def build_recurring_asset(report: RecurringReport, start: date, tz: ZoneInfo) -> AssetsDefinition:
     spec = report.spec
+    interval = spec.frequency.interval
 
     @asset(
         key=AssetKey(["reports", report.report_id]),
-        partitions_def=report_partitions(report, start, timezone),
+        partitions_def=report_partitions(report, start, tz),
         backfill_policy=BackfillPolicy.single_run(),
-        deps=[AssetKey(["marts", REPORT_MARTS[spec.report_type.value]])],
+        deps=[AssetKey(["marts", spec.definition.mart.name])],
         group_name="reports",
         kinds={"csv"},
-        tags={KIND_TAG: "recurring_report"},
+        tags={names.KIND_TAG: "recurring_report"},
         description=f"Recurring report **{spec.name}** ({spec.report_type.value}, "
         f"{spec.frequency.label}), delivered to s3://{spec.delivery.bucket}/"
         f"{spec.delivery.prefix or ''}. One file per partition; a backfill over a range "
         "makes one file for the whole range.",
     )
     def _recurring(context: AssetExecutionContext, reports: ReportSettings):
-        window = context.partition_time_window
-        tz = ZoneInfo(timezone)
-        first = window.start.astimezone(tz).date()
-        last = (window.end.astimezone(tz) - timedelta(days=1)).date()
+        first, last = window_days(*context.partition_time_window)
+        # The partition ending on day D is the run of day D: the runs of these partitions
+        # are the days after each partition's period.
+        window = recurring_window(
+            interval, first + RECURRING_DAYS[interval] * ONE_DAY, tz, last + ONE_DAY
+        )
+        now = datetime.now(UTC)
         try:
-            delivered = run_report(
-                spec,
-                reports.context(),
-                datetime.now(UTC),
-                "schedule",
-                window=custom_window(first, last, tz),
-            )
+            # The ids were checked when the report was created; the dimensions may have
+            # changed since (a hand-edited entry, a wallet gone): check again, so a report
+            # about an unknown id fails with its name instead of delivering empty files.
+            catalog = load_catalog(reports.lake())
+            checked = load_spec(spec, catalog)
+            request = prepare(checked, catalog, now, tz, window)
+            delivered = reports.export(checked, request, now, "schedule")
         except EXPECTED_FAILURES as exc:
             raise Failure(description=str(exc)) from None
         return MaterializeResult(metadata=delivered_metadata(delivered))

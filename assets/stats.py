@@ -31,23 +31,17 @@ from dagster import (
     asset,
 )
 
+from promo import layout
 from promo.charts import campaign_png
-from promo.stats import (
-    KPIS,
-    WEEKDAYS,
-    CampaignStats,
-    all_campaign_stats,
-    dumps,
-    format_value,
-    parse_week_start,
-)
+from promo.lake import Lake
+from promo.marts import CAMPAIGN_DAILY_STATS
+from promo.stats import KPIS, CampaignStats, all_campaign_stats, dumps, format_value
 from promo.stats_page import PageContext, campaign_page, index_page, subtitle
+from promo.storage import Storage
+from promo.timeutil import Weekday
 from resources import LakeResource, StorageResource
-from resources.storage import LocalStorage, Storage
 
-MART = "campaign_daily_stats"
-STATS_PREFIX = "stats"
-PART = re.compile(rf"{MART}/date=(\d{{4}}-\d{{2}}-\d{{2}})/part-0\.parquet")
+MART = CAMPAIGN_DAILY_STATS.name
 # Chart images inline in the run's metadata: the live campaigns with the most rewards.
 # A PNG is 5-11 kB (7-15 kB once base64), and every materialization stores its metadata
 # again in the run storage, so it grows with the number of campaigns times the runs: 12
@@ -59,14 +53,25 @@ METADATA_CHARTS = 12
 
 def read_published_mart(storage: Storage) -> tuple[pl.DataFrame, tuple[date, date] | None]:
     """Every published day of the mart, and the first and last published day."""
-    parts = {o.key: m for o in storage.list(f"{MART}/") if (m := PART.fullmatch(o.key))}
+    parts = {
+        o.key: day for o in storage.list(f"{MART}/") if (day := layout.mart_day_of(o.key, MART))
+    }
     frames = []
     for key in sorted(parts):
         with storage.open(key) as stream:
             frames.append(pl.read_parquet(io.BytesIO(stream.read())))
-    days = sorted(date.fromisoformat(m.group(1)) for m in parts.values())
+    days = sorted(parts.values())
     rows = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     return rows, (days[0], days[-1]) if days else None
+
+
+def read_campaigns(lake: Lake) -> list[dict]:
+    """The campaigns dimension's rows, or none when the lake has no snapshot yet."""
+    key = layout.lake_dimension("campaigns")
+    if not lake.exists(key):
+        return []
+    with lake.local(key) as (path,):
+        return pl.read_parquet(path).to_dicts()
 
 
 def file_name(campaign_id: str) -> str:
@@ -80,9 +85,8 @@ def file_name(campaign_id: str) -> str:
 
 def page_uri(storage: Storage, key: str) -> str:
     """Where a person opens a page: a file:// URI for a local folder, else s3://..."""
-    if isinstance(storage, LocalStorage):
-        return (storage.root / key).as_uri()
-    return storage.uri_of(key)
+    local = storage.local_path(key)
+    return local.as_uri() if local is not None else storage.uri_of(key)
 
 
 def publish_stats(
@@ -92,18 +96,18 @@ def publish_stats(
     images, links = {}, {}
     for s in all_stats:
         name = file_name(s.campaign.campaign_id)
-        s.page = page_uri(storage, f"{STATS_PREFIX}/{name}.html")
+        s.page = page_uri(storage, f"{layout.STATS}/{name}.html")
         links[s.campaign.campaign_id] = f"{name}.html"
-        storage.put_bytes(campaign_page(s, ctx).encode(), f"{STATS_PREFIX}/{name}.html")
-        storage.put_bytes(_json(s.to_json()), f"{STATS_PREFIX}/{name}.json")
+        storage.put_bytes(campaign_page(s, ctx).encode(), f"{layout.STATS}/{name}.html")
+        storage.put_bytes(_json(s.to_json()), f"{layout.STATS}/{name}.json")
         png = campaign_png(s, ctx.timezone)
         if png:
             images[s.campaign.campaign_id] = png
-            storage.put_bytes(png, f"{STATS_PREFIX}/images/{name}.png")
+            storage.put_bytes(png, f"{layout.STATS}/images/{name}.png")
     index = {
         "generated_at": ctx.generated_at.isoformat(timespec="seconds"),
         "account_timezone": ctx.timezone,
-        "week_start": WEEKDAYS[ctx.week_start],
+        "week_start": ctx.week_start.code,
         "published_days": [d.isoformat() for d in ctx.coverage] if ctx.coverage else None,
         "campaigns": [
             {
@@ -116,8 +120,8 @@ def publish_stats(
         ],
     }
     # The index goes last: when it names a campaign, that campaign's files are complete.
-    storage.put_bytes(_json(index), f"{STATS_PREFIX}/index.json")
-    storage.put_bytes(index_page(all_stats, links, ctx).encode(), f"{STATS_PREFIX}/index.html")
+    storage.put_bytes(_json(index), f"{layout.STATS}/index.json")
+    storage.put_bytes(index_page(all_stats, links, ctx).encode(), f"{layout.STATS}/index.html")
     return images
 
 
@@ -168,9 +172,9 @@ def _md(text: str) -> str:
 
 
 def build_stats_assets(
-    partitions: PartitionsDefinition, account_timezone: str, week_start: str | int = "MONDAY"
+    partitions: PartitionsDefinition, tz: ZoneInfo, week_start: Weekday = Weekday.MONDAY
 ) -> list[AssetsDefinition]:
-    tz, first_weekday = ZoneInfo(account_timezone), parse_week_start(week_start)
+    account_timezone = str(tz)
 
     @asset(
         key=AssetKey(["stats", "campaign_stats"]),
@@ -183,7 +187,7 @@ def build_stats_assets(
             "Campaign stats: one entry per campaign (every campaign in the published "
             "`campaign_daily_stats` mart or in the campaigns dimension), with the KPIs of its "
             "reward type as totals and, for live-behaviour segments, series by "
-            f"{account_timezone} day, week (from {WEEKDAYS[first_weekday].title()}) and month "
+            f"{account_timezone} day, week (from {week_start.label}) and month "
             "with the % change against the previous period. Writes a self-contained HTML "
             "page and a JSON file per campaign and an index to `<marts>/stats/`. Any "
             "partition or range recomputes everything from the whole published mart (stats "
@@ -195,18 +199,16 @@ def build_stats_assets(
     ) -> MaterializeResult:
         storage = marts.storage()
         rows, coverage = read_published_mart(storage)
-        dimension_path = lake.lake().dimension_path("campaigns")
-        dimension = pl.read_parquet(dimension_path).to_dicts() if dimension_path.exists() else []
+        dimension = read_campaigns(lake.lake())
         if not dimension:
-            context.log.warning(f"no campaigns dimension at {dimension_path}: mart rows only")
-        all_stats = all_campaign_stats(rows.to_dicts(), dimension, tz, coverage, first_weekday)
-        ctx = PageContext(account_timezone, first_weekday, datetime.now(UTC), coverage)
+            context.log.warning(f"no campaigns dimension in the lake at {lake.uri}: mart rows only")
+        all_stats = all_campaign_stats(rows.to_dicts(), dimension, tz, coverage, week_start)
+        ctx = PageContext(account_timezone, week_start, datetime.now(UTC), coverage)
         images = publish_stats(storage, all_stats, ctx)
-        index = page_uri(storage, f"{STATS_PREFIX}/index.html")
+        index = page_uri(storage, f"{layout.STATS}/index.html")
+        local_index = storage.local_path(layout.stats_key("index.html"))
         index_value = (
-            MetadataValue.path(str(storage.root / STATS_PREFIX / "index.html"))
-            if isinstance(storage, LocalStorage)
-            else MetadataValue.url(index)
+            MetadataValue.path(str(local_index)) if local_index else MetadataValue.url(index)
         )
         context.log.info(f"{len(all_stats)} campaign pages; index at {index}")
         return MaterializeResult(
@@ -217,7 +219,7 @@ def build_stats_assets(
                     f"{coverage[0]} .. {coverage[1]}" if coverage else "none"
                 ),
                 "account_timezone": MetadataValue.text(account_timezone),
-                "week_start": MetadataValue.text(WEEKDAYS[first_weekday]),
+                "week_start": MetadataValue.text(week_start.code),
                 "index_page": index_value,
                 "kpis": MetadataValue.md(kpi_table(all_stats)),
                 "charts": MetadataValue.md(charts_markdown(all_stats, images)),

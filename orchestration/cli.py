@@ -72,14 +72,11 @@ def cmd_materialize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_recover(args: argparse.Namespace, settings: Settings) -> int:
-    from dagster import DagsterInstance
-
-    from orchestration.instance import ensure_dagster_home
+    from orchestration.instance import open_instance
     from orchestration.recovery import recover, recover_run
 
-    ensure_dagster_home(settings)
     local = settings.dagster_pg_url is None
-    with DagsterInstance.get() as instance:
+    with open_instance(settings) as instance:
         try:
             lines = [recover_run(instance, args.run, local)] if args.run else []
         except LookupError as exc:

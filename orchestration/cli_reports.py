@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
-import os
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -80,21 +79,15 @@ def add_report_parser(sub) -> None:
     download.set_defaults(func=cmd_download)
 
 
-def acting_user(args) -> str:
-    return (
-        getattr(args, "sub_user", None)
-        or args.user
-        or os.environ.get("PROMO_USER")
-        or os.environ.get("USER")
-        or "unknown"
-    )
+def acting_user(args, settings: Settings) -> str:
+    return getattr(args, "sub_user", None) or args.user or settings.user or "unknown"
 
 
 def allowed(args, settings: Settings, right: str, action: str) -> bool:
     from promo.access import AccessDenied, require
 
     try:
-        require(settings.access_file, acting_user(args), right, action)
+        require(settings.access_file, acting_user(args, settings), right, action)
     except AccessDenied as exc:
         print(str(exc), file=sys.stderr)
         return False
@@ -103,19 +96,21 @@ def allowed(args, settings: Settings, right: str, action: str) -> bool:
 
 # ------------------------------------------------------------------------- create
 def cmd_create(args, settings: Settings) -> int:
+    from promo.reports.catalog import load_catalog
     from promo.reports.recurring import CatalogError, append_entry
-    from promo.reports.service import load_catalog
-    from promo.reports.spec import SpecError, load_spec_file
+    from promo.reports.spec_errors import SpecError
+    from promo.reports.spec_io import load_spec_file
+    from resources.storage import open_storage
 
     if not allowed(args, settings, "write", "report create"):
         return REFUSED
-    catalog, _ = load_catalog(settings.lake_dir)
+    catalog = load_catalog(open_storage(settings.lake_uri, settings.s3_endpoint_url))
     try:
         spec = load_spec_file(args.spec, catalog)
     except SpecError as exc:
         print(f"Creation Failed: {exc}", file=sys.stderr)
         return INVALID
-    user = acting_user(args)
+    user = acting_user(args, settings)
     if spec.is_recurring:
         created_on = datetime.now(UTC).astimezone(settings.tz).isoformat(timespec="seconds")
         try:
@@ -127,23 +122,20 @@ def cmd_create(args, settings: Settings) -> int:
         print(f"Active: {spec.name} ({spec.frequency.label}) added to {settings.report_catalog}")
         print("its schedule starts when the code location reloads (`make dev` reloads on start)")
         return 0
-    return launch_one_time(spec, settings, user, args.now)
+    return launch_one_time(spec, catalog, settings, user, args.now)
 
 
 def reactivate(spec, settings: Settings) -> None:
     """A report deleted and created again with the very same spec has the same identity,
     so the same schedule name, whose state in the instance is still the Stopped that
     `delete` left: switch it back on, or the new report would never run."""
-    from orchestration.instance import ensure_dagster_home
     from orchestration.registry import schedule_states, set_schedule
-    from orchestration.schedules import schedule_name
     from promo.reports.recurring import RecurringReport
 
-    ensure_dagster_home(settings)
-    name = schedule_name(RecurringReport(spec, {}))
+    name = RecurringReport(spec, {}).schedule_name
     try:
-        if schedule_states().get(name, {}).get("status") == "STOPPED":
-            set_schedule(name, True)
+        if schedule_states(settings).get(name, {}).get("status") == "STOPPED":
+            set_schedule(settings, name, True)
     except RuntimeError as exc:
         # The entry is in the catalog already; say what to check instead of a traceback.
         print(
@@ -153,37 +145,31 @@ def reactivate(spec, settings: Settings) -> None:
         )
 
 
-def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -> int:
-    """Run the `one_time_report` job through Dagster, recorded in the instance. The job
-    runs in process (its executor is in-process), from definitions built with these
-    settings."""
-    from dagster import DagsterInstance
-
-    from assets.reports import report_tags
-    from orchestration.definitions import build_definitions
-    from orchestration.instance import ensure_dagster_home
+def launch_one_time(spec, catalog, settings: Settings, user: str, now: datetime | None) -> int:
+    """Prepare the report (its window resolved now, once) and run the `one_time_report`
+    job with it, in process, recorded in the instance."""
+    from assets.reports import one_time_report_job, report_tags
+    from orchestration.instance import open_instance
+    from orchestration.location import report_settings
     from orchestration.recovery import process_tags
     from orchestration.registry import one_time_reports
+    from promo.reports.request import prepare, to_run_config
 
-    ensure_dagster_home(settings)
-    config = {k: v for k, v in spec.to_dict().items() if k != "frequency"}
-    config.update(created_by=user, now=now.isoformat() if now else None)
-    tags = {**report_tags(config), **process_tags()}  # a killed run can be recovered
-    job = build_definitions(settings).resolve_job_def("one_time_report")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
+    now = now or datetime.now(UTC)
+    config = to_run_config(prepare(spec, catalog, now, settings.tz), user, now)
+    with open_instance(settings) as instance:
+        result = one_time_report_job.execute_in_process(
             instance=instance,
             run_config={
                 "ops": {"create_report": {"config": config}},
                 "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
             },
-            tags=tags,
+            resources={"reports": report_settings(settings)},
+            tags={**report_tags(config), **process_tags()},  # a killed run can be recovered
             raise_on_error=False,
         )
         entry = next(
-            e
-            for e in one_time_reports(instance, settings.account_timezone)
-            if e.run_id == result.run_id
+            e for e in one_time_reports(instance, settings.tz) if e.run_id == result.run_id
         )
     if entry.status != "Created":
         print(f"Creation Failed: {entry.reason}", file=sys.stderr)
@@ -195,18 +181,15 @@ def launch_one_time(spec, settings: Settings, user: str, now: datetime | None) -
 
 # ------------------------------------------------------------------------- reading
 def all_entries(settings: Settings, one_time=True, recurring=True):
-    from dagster import DagsterInstance
-
-    from orchestration.instance import ensure_dagster_home
+    from orchestration.instance import open_instance
     from orchestration.registry import one_time_reports, recurring_reports, schedule_states
 
-    ensure_dagster_home(settings)
     entries = []
     if one_time:
-        with DagsterInstance.get() as instance:
-            entries += one_time_reports(instance, settings.account_timezone)
+        with open_instance(settings) as instance:
+            entries += one_time_reports(instance, settings.tz)
     if recurring and settings.report_catalog.exists():
-        entries += recurring_reports(settings, schedule_states())
+        entries += recurring_reports(settings, schedule_states(settings))
     return entries
 
 
@@ -289,9 +272,7 @@ def _recurring(settings: Settings, name: str):
 
 
 def _switch(args, settings: Settings, running: bool, action: str) -> int:
-    from orchestration.instance import ensure_dagster_home
     from orchestration.registry import set_schedule
-    from orchestration.schedules import schedule_name
 
     if not allowed(args, settings, "write", action):
         return REFUSED
@@ -299,9 +280,8 @@ def _switch(args, settings: Settings, running: bool, action: str) -> int:
     if report is None:
         print(f"no recurring report named {args.name!r}", file=sys.stderr)
         return INVALID
-    ensure_dagster_home(settings)
     try:
-        set_schedule(schedule_name(report), running)
+        set_schedule(settings, report.schedule_name, running)
     except RuntimeError as exc:
         print(f"cannot {action.split()[-1]} {args.name!r}: {exc}", file=sys.stderr)
         return FAILED
@@ -319,7 +299,6 @@ def cmd_start(args, settings: Settings) -> int:
 
 def cmd_delete(args, settings: Settings) -> int:
     from orchestration.registry import set_schedule
-    from orchestration.schedules import schedule_name
     from promo.reports.recurring import remove_entry
 
     if not allowed(args, settings, "write", "report delete"):
@@ -328,11 +307,8 @@ def cmd_delete(args, settings: Settings) -> int:
     if report is None:
         print(f"no recurring report named {args.name!r}", file=sys.stderr)
         return INVALID
-    from orchestration.instance import ensure_dagster_home
-
-    ensure_dagster_home(settings)
     try:
-        set_schedule(schedule_name(report), False)  # future runs stop now, before the edit
+        set_schedule(settings, report.schedule_name, False)  # future runs stop now, before the edit
     except RuntimeError as exc:
         # Without a stopped schedule a running daemon could still launch it: keep the entry.
         print(f"cannot delete {args.name!r}, its schedule did not stop: {exc}", file=sys.stderr)

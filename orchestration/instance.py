@@ -1,17 +1,20 @@
 """The persistent Dagster instance under `DAGSTER_HOME` (project-local by default).
 
 Without a persistent DAGSTER_HOME, `dagster dev` deletes run history, schedule state and
-pool limits on exit, so every entry point (make dev, the CLI, tests) sets one up. Its
-storage is SQLite files in DAGSTER_HOME, or PostgreSQL when PROMO_DAGSTER_PG_URL is set.
+pool limits on exit, so every entry point (make dev, the CLI, tests) sets one up. The
+instance is opened from the settings' folder, not from the process environment. Its
+storage is SQLite files in DAGSTER_HOME, or PostgreSQL when PROMO_DAGSTER_PG_URL is set:
+then dagster.yaml names that variable, and Dagster reads the URL from the environment of
+each process that opens the instance (this one, its step processes, the webserver...).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import yaml
+from dagster import DagsterInstance
 
 from orchestration.settings import REPO_ROOT, Settings
 
@@ -29,13 +32,14 @@ def ensure_dagster_home(settings: Settings) -> str:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     _write_config(home / "dagster.yaml", settings)
-    os.environ["DAGSTER_HOME"] = str(home)
     if settings.dagster_pg_url:
-        # dagster.yaml names the variable, not the URL: the instance this process (and its
-        # step processes) opens must be the one these settings describe.
-        os.environ["PROMO_DAGSTER_PG_URL"] = settings.dagster_pg_url
         check_postgres(settings.dagster_pg_url)
     return str(home)
+
+
+def open_instance(settings: Settings) -> DagsterInstance:
+    """The instance of these settings (created on first use)."""
+    return DagsterInstance.from_config(ensure_dagster_home(settings))
 
 
 def _write_config(config: Path, settings: Settings) -> None:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from promo import contract
+from promo import contract, names
 
 DIMENSION_KEYS = [["lake", name] for name in contract.DIMENSIONS]
-DAILY_JOB = "promo_daily"
-DIMENSIONS_JOB = "promo_dimensions"
 
 
 def daily_job():
     """Every partitioned asset for a day or a range of days, in one run."""
     return define_asset_job(
-        DAILY_JOB,
+        names.DAILY_JOB,
         # Report assets have their own (daily or weekly) partitions and schedules.
         selection=AssetSelection.all()
         - AssetSelection.assets(*DIMENSION_KEYS)
@@ -26,7 +24,7 @@ def daily_job():
 
 def dimensions_job():
     return define_asset_job(
-        DIMENSIONS_JOB,
+        names.DIMENSIONS_JOB,
         selection=AssetSelection.assets(*DIMENSION_KEYS),
         description="Load the newest snapshot of every dimension (campaigns, wallets, ...).",
     )

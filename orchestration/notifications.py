@@ -7,7 +7,8 @@ import urllib.request
 
 from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
 
-REASON_TAG = "promo/failure_reason"
+from promo import names
+
 log = logging.getLogger("promo.notifications")
 
 
@@ -47,16 +48,16 @@ def build_failure_sensor(jobs: list, webhook_url: str | None):
     def report_failure_sensor(context: RunFailureSensorContext):
         run = context.dagster_run
         reason = failure_reason(context)
-        context.instance.add_run_tags(run.run_id, {REASON_TAG: reason[:2000]})
+        context.instance.add_run_tags(run.run_id, {names.FAILURE_REASON_TAG: reason[:2000]})
         notify(
             webhook_url,
             {
                 "event": "report_failed",
                 "status": "Creation Failed",
-                "report": run.tags.get("promo/report_name") or run.job_name,
+                "report": run.tags.get(names.REPORT_NAME_TAG) or run.job_name,
                 "job": run.job_name,
                 "run_id": run.run_id,
-                "partition": run.tags.get("dagster/partition"),
+                "partition": run.tags.get(names.PARTITION_TAG),
                 "reason": reason,
             },
         )

@@ -168,7 +168,8 @@ class PoolWatch:
     naming the run that holds it, and recover that run if its process is gone (so a run
     killed while we wait does not keep us waiting for ever)."""
 
-    def __init__(self, local_instance: bool, notify, interval: float = 3.0):
+    def __init__(self, open_instance, local_instance: bool, notify, interval: float = 3.0):
+        self.open_instance = open_instance  # its own connection: it runs in a thread
         self.local_instance, self.notify, self.interval = local_instance, notify, interval
         self.told: set[tuple] = set()
         self.mine = process_tags()[PROCESS_TAG]
@@ -184,7 +185,7 @@ class PoolWatch:
         self.thread.join(timeout=30)
 
     def _loop(self) -> None:
-        with DagsterInstance.get() as instance:
+        with self.open_instance() as instance:
             while not self.stop.wait(self.interval):
                 try:
                     self.check(instance)

@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from assets.reports import report_tags
+from orchestration.instance import ensure_dagster_home
 from orchestration.settings import REPO_ROOT, Settings
+from promo import names
+from promo.reports.recurring import load_catalog_file
 
-ONE_TIME_JOB = "one_time_report"
 STATUS = {
     DagsterRunStatus.SUCCESS: "Created",
     DagsterRunStatus.FAILURE: "Creation Failed",
@@ -50,15 +52,15 @@ class ReportEntry:
         return asdict(self)
 
 
-def _local(ts: float | None, tz: str) -> str | None:
+def _local(ts: float | None, tz: ZoneInfo) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).astimezone(tz).isoformat(timespec="seconds")
 
 
 def _failure_reason(instance: DagsterInstance, run) -> str | None:
-    if run.tags.get("promo/failure_reason"):
-        return run.tags["promo/failure_reason"]
+    if run.tags.get(names.FAILURE_REASON_TAG):
+        return run.tags[names.FAILURE_REASON_TAG]
     for record in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE):
         data = record.dagster_event.step_failure_data
         if data.user_failure_data and data.user_failure_data.description:
@@ -83,20 +85,20 @@ def _report_tags(run) -> dict[str, str]:
     return {**report_tags({"created_by": "dagster-ui", **config}), **run.tags}
 
 
-def one_time_reports(instance: DagsterInstance, tz: str) -> list[ReportEntry]:
+def one_time_reports(instance: DagsterInstance, tz: ZoneInfo) -> list[ReportEntry]:
     entries = []
-    for record in instance.get_run_records(RunsFilter(job_name=ONE_TIME_JOB)):
+    for record in instance.get_run_records(RunsFilter(job_name=names.ONE_TIME_REPORT_JOB)):
         run = record.dagster_run
         status = STATUS.get(run.status, "Creating")
         tags = _report_tags(run)
         entries.append(
             ReportEntry(
-                name=tags.get("promo/report_name", "?"),
+                name=tags.get(names.REPORT_NAME_TAG, "?"),
                 kind="one_time",
-                promotion_type=tags.get("promo/promotion_type", "?"),
-                report_type=tags.get("promo/report_type", "?"),
+                promotion_type=tags.get(names.PROMOTION_TYPE_TAG, "?"),
+                report_type=tags.get(names.REPORT_TYPE_TAG, "?"),
                 status=status,
-                created_by=tags.get("promo/created_by"),
+                created_by=tags.get(names.CREATED_BY_TAG),
                 created_on=_local(record.create_timestamp.timestamp(), tz),
                 location=_location(instance, run.run_id) if status == "Created" else None,
                 reason=_failure_reason(instance, run) if status == "Creation Failed" else None,
@@ -113,14 +115,17 @@ SCHEDULES_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes
 } } } }"""
 
 
-def graphql(query: str) -> dict:
-    """Run a GraphQL query or mutation against the workspace, in process."""
+def graphql(settings: Settings, query: str) -> dict:
+    """Run a GraphQL query or mutation against the workspace (`dagster-graphql`, which
+    loads the code location itself; no webserver needed)."""
     exe = str(Path(sys.executable).parent / "dagster-graphql")
+    ensure_dagster_home(settings)
     proc = subprocess.run(
         [exe, "-w", str(REPO_ROOT / "workspace.yaml"), "-t", query],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
+        env=settings.child_environment(),
         timeout=300,
     )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("{")), None)
@@ -129,9 +134,9 @@ def graphql(query: str) -> dict:
     return json.loads(line)
 
 
-def schedule_states() -> dict[str, dict]:
+def schedule_states(settings: Settings) -> dict[str, dict]:
     """schedule name -> {id, status, next_tick, location, repository}."""
-    data = graphql(SCHEDULES_QUERY)["data"]["repositoriesOrError"]
+    data = graphql(settings, SCHEDULES_QUERY)["data"]["repositoriesOrError"]
     out = {}
     for repo in data.get("nodes", []):
         for sched in repo["schedules"]:
@@ -149,8 +154,8 @@ def schedule_states() -> dict[str, dict]:
 ERRORS = "{ __typename ... on PythonError { message } }"
 
 
-def set_schedule(name: str, running: bool) -> str:
-    state = schedule_states().get(name)
+def set_schedule(settings: Settings, name: str, running: bool) -> str:
+    state = schedule_states(settings).get(name)
     if state is None:
         raise RuntimeError(f"no schedule {name!r} in the code location")
     if running:
@@ -161,7 +166,7 @@ def set_schedule(name: str, running: bool) -> str:
         query = f"mutation {{ startSchedule(scheduleSelector: {selector}) {ERRORS} }}"
     else:
         query = f'mutation {{ stopRunningSchedule(id: "{state["id"]}") {ERRORS} }}'
-    result = graphql(query)["data"]
+    result = graphql(settings, query)["data"]
     outcome = next(iter(result.values()))
     if outcome.get("__typename") == "PythonError":
         raise RuntimeError(outcome.get("message", "schedule change failed"))
@@ -169,13 +174,10 @@ def set_schedule(name: str, running: bool) -> str:
 
 
 def recurring_reports(settings: Settings, states: dict[str, dict] | None) -> list[ReportEntry]:
-    from orchestration.schedules import schedule_name
-    from promo.reports.recurring import load_catalog_file
-
     reports, invalid = load_catalog_file(settings.report_catalog)
     entries = []
     for report in reports:
-        state = (states or {}).get(schedule_name(report), {})
+        state = (states or {}).get(report.schedule_name, {})
         status = {"RUNNING": "Active", "STOPPED": "Stopped"}.get(state.get("status"), "Stopped")
         spec = report.spec
         entries.append(
@@ -188,7 +190,7 @@ def recurring_reports(settings: Settings, states: dict[str, dict] | None) -> lis
                 created_by=report.entry.get("created_by"),
                 created_on=report.entry.get("created_on"),
                 frequency=spec.frequency.label,
-                next_run=_local(state.get("next_tick"), settings.account_timezone)
+                next_run=_local(state.get("next_tick"), settings.tz)
                 if status == "Active"
                 else None,
                 report_id=report.report_id,

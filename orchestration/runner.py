@@ -7,12 +7,13 @@ from datetime import date
 
 from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
 
-from orchestration.instance import ensure_dagster_home
+from orchestration import location
+from orchestration.instance import open_instance
+from orchestration.partitions import daily_partitions
 from orchestration.recovery import PoolWatch, process_tags, recover
 from orchestration.settings import Settings, redact_postgres_url
+from promo import names
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 # Dagster's console logger prints every engine event at DEBUG; INFO keeps our own lines
 # (counts per folder, dbt's output) and every warning and error.
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -47,21 +48,18 @@ def materialize_range(
     """Run the dimensions job, then the daily job over START..END. Runs left behind by a
     killed process are recovered first; while a step waits for a pool, `notify` is told
     which run holds it."""
-    ensure_dagster_home(settings)
-    from orchestration import definitions
-
-    partitions = definitions.defs.resolve_job_def("promo_daily").partitions_def
-    last = partitions.get_last_partition_key()
+    last = daily_partitions(settings).get_last_partition_key()
     problem = check_range(settings, start, end, last)
     if problem:
         return False, [f"error: {problem}"]
     lines = []
     local = settings.dagster_pg_url is None  # SQLite: every run of the instance ran here
-    with DagsterInstance.get() as instance, PoolWatch(local, notify):
+    watch = PoolWatch(lambda: open_instance(settings), local, notify)
+    with open_instance(settings) as instance, watch:
         for line in recover(instance, local):
             notify(line)
         dims = execute_job(
-            reconstructable(definitions.promo_dimensions_job),
+            reconstructable(location.promo_dimensions_job),
             instance,
             run_config=QUIET,
             tags=process_tags(),
@@ -69,10 +67,10 @@ def materialize_range(
         lines.append(f"dimensions run {dims.run_id}: {'ok' if dims.success else 'FAILED'}")
         if not dims.success:
             return False, lines
-        tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
+        tags = {names.RANGE_START_TAG: start.isoformat(), names.RANGE_END_TAG: end.isoformat()}
         tags.update(process_tags())
         daily = execute_job(
-            reconstructable(definitions.promo_daily_job), instance, run_config=QUIET, tags=tags
+            reconstructable(location.promo_daily_job), instance, run_config=QUIET, tags=tags
         )
         lines.append(
             f"daily run {daily.run_id} for {start}..{end}: {'ok' if daily.success else 'FAILED'}"
@@ -81,8 +79,8 @@ def materialize_range(
             lines.append(why_not(instance, daily))
             return False, lines
     lines += [
-        f"lake (accepted records): {settings.lake_dir / 'accepted'}",
-        f"quarantine: {settings.lake_dir / 'quarantine'}",
+        f"lake (accepted records): {settings.lake_uri}/accepted",
+        f"quarantine: {settings.lake_uri}/quarantine",
         f"warehouse (DuckDB, built by dbt): {settings.warehouse_path}",
         f"marts for BI (Parquet by day): {settings.marts_uri}",
         f"dagster instance (runs, metadata): {instance_location(settings)}",

@@ -9,30 +9,20 @@ from dagster import (
     define_asset_job,
 )
 
-from assets.reports import KIND_TAG
+from promo import names
 from promo.reports.recurring import RecurringReport
-
-NAME_TAG = "promo/report_name"
-
-
-def report_job_name(report: RecurringReport) -> str:
-    return f"report_{report.report_id}"
-
-
-def schedule_name(report: RecurringReport) -> str:
-    return f"report_{report.report_id}_schedule"
 
 
 def build_report_schedule(report: RecurringReport, asset, hour: int):
     job = define_asset_job(
-        report_job_name(report),
+        report.job_name,
         selection=[asset.key],
-        tags={KIND_TAG: "recurring_report", NAME_TAG: report.spec.name},
+        tags={names.KIND_TAG: "recurring_report", names.REPORT_NAME_TAG: report.spec.name},
         description=f"Recurring report {report.spec.name!r}",
     )
     schedule = build_schedule_from_partitioned_job(
         job,
-        name=schedule_name(report),
+        name=report.schedule_name,
         hour_of_day=hour,
         default_status=DefaultScheduleStatus.RUNNING,
         description=f"{report.spec.frequency.label}: {report.spec.name}",

@@ -23,8 +23,7 @@ from dagster import (
     sensor,
 )
 
-from orchestration.jobs import DAILY_JOB, DIMENSIONS_JOB
-from promo import contract
+from promo import contract, layout, names
 from promo.storage import StoredObject
 from promo.timeutil import local_days_for_utc_folder
 from resources import LakeResource, StorageResource
@@ -39,15 +38,10 @@ def landing_fingerprints(objects: list[StoredObject]) -> dict[str, str]:
     """Fingerprint per event folder ('wallet_transactions/2026-11-20') and per dimension."""
     groups: dict[str, list[StoredObject]] = defaultdict(list)
     for o in objects:
-        parts = o.key.split("/")
-        if (
-            len(parts) == 4
-            and parts[0] == "events"
-            and parts[1] in contract.STREAMS
-            and parts[2].startswith("date=")
-        ):
-            groups[f"{parts[1]}/{parts[2][5:]}"].append(o)
-        elif parts[0] == "dimensions":
+        folder = layout.landing_folder_of(o.key)
+        if folder is not None and folder[0] in contract.STREAMS:
+            groups[f"{folder[0]}/{folder[1]}"].append(o)
+        elif o.key.startswith(f"{layout.DIMENSIONS}/"):
             groups["dimensions"].append(o)
     return {k: fingerprint(v) for k, v in groups.items()}
 
@@ -98,7 +92,7 @@ def plan_requests(
     return dict(days), dims_changed, cursor
 
 
-def build_landing_sensor(partitions: PartitionsDefinition, timezone: str, jobs: list):
+def build_landing_sensor(partitions: PartitionsDefinition, tz: ZoneInfo, jobs: list):
     @sensor(
         name="landing_sensor",
         jobs=jobs,
@@ -111,22 +105,26 @@ def build_landing_sensor(partitions: PartitionsDefinition, timezone: str, jobs: 
         context: SensorEvaluationContext, landing: StorageResource, lake: LakeResource
     ):
         store = landing.storage()
-        current = landing_fingerprints(store.list("events/") + store.list("dimensions/"))
+        current = landing_fingerprints(
+            store.list(f"{layout.EVENTS}/") + store.list(f"{layout.DIMENSIONS}/")
+        )
         if context.cursor:
             previous = json.loads(context.cursor)
         else:
             previous = ingested_fingerprints(lake.lake().manifests())
         existing = set(partitions.get_partition_keys(dynamic_partitions_store=None))
-        days, dims_changed, cursor = plan_requests(previous, current, ZoneInfo(timezone), existing)
+        days, dims_changed, cursor = plan_requests(previous, current, tz, existing)
         if dims_changed:
-            yield RunRequest(run_key=f"dimensions:{current['dimensions']}", job_name=DIMENSIONS_JOB)
+            yield RunRequest(
+                run_key=f"dimensions:{current['dimensions']}", job_name=names.DIMENSIONS_JOB
+            )
         for day, folders in sorted(days.items()):
             run_key = f"{day}:" + fingerprint_text(folders, current)
             yield RunRequest(
                 run_key=run_key,
                 partition_key=day,
-                job_name=DAILY_JOB,
-                tags={"promo/trigger": "landing"},
+                job_name=names.DAILY_JOB,
+                tags={names.TRIGGER_TAG: "landing"},
             )
         if not days and not dims_changed:
             yield SkipReason("no new or changed landing files")

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from promo.stats import WEEKDAYS, parse_week_start
+from promo.timeutil import Weekday
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,8 @@ class Settings:
     access_file: Path  # who may read and write reports through the CLI
     notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
     report_hour: int  # local hour at which recurring reports run (marts built by then)
-    week_start: str = "MONDAY"  # first day of a week in campaign stats (a weekday name)
+    week_start: Weekday = Weekday.MONDAY  # first day of a week in campaign stats
+    user: str | None = None  # the acting user of `report` commands (PROMO_USER, else USER)
     # The Dagster instance in PostgreSQL (None: SQLite under dagster_home). It holds the
     # password: kept out of repr(), shown by describe() without it.
     dagster_pg_url: str | None = field(default=None, repr=False)
@@ -48,6 +49,18 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.account_timezone)
+
+    @property
+    def lake_uri(self) -> str:
+        return str(self.lake_dir)
+
+    def child_environment(self) -> dict[str, str]:
+        """The environment of processes we start (dagster-graphql, `dagster dev`): ours,
+        with DAGSTER_HOME pointing at this instance."""
+        env = {**os.environ, "DAGSTER_HOME": str(self.dagster_home)}
+        if self.dagster_pg_url:  # dagster.yaml names the variable (deploy/dagster-postgres.yaml)
+            env["PROMO_DAGSTER_PG_URL"] = self.dagster_pg_url
+        return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,7 +99,7 @@ class Settings:
             raise SettingsError(f"PROMO_REPORT_HOUR={hour_text!r} must be an hour from 0 to 23")
         week_text = get("PROMO_WEEK_START") or "monday"
         try:
-            week_start = WEEKDAYS[parse_week_start(week_text)]
+            week_start = Weekday.parse(week_text)
         except ValueError as exc:
             raise SettingsError(
                 f"PROMO_WEEK_START={week_text!r} is not a weekday name (monday .. sunday)"
@@ -120,6 +133,7 @@ class Settings:
             notify_webhook_url=webhook,
             report_hour=int(hour_text),
             week_start=week_start,
+            user=get("PROMO_USER") or get("USER"),
             dagster_pg_url=_postgres_url(get("PROMO_DAGSTER_PG_URL")),
         )
 

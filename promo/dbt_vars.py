@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
+
+from promo.timeutil import window_days
 
 
-def window_dates(start: datetime, end: datetime) -> tuple[date, date]:
-    """First and last local day of a partition window [start, end) of local midnights."""
-    if end <= start:
-        raise ValueError(f"empty partition window {start} .. {end}")
-    return start.date(), (end - timedelta(days=1)).date()
-
-
-def dbt_vars(start: datetime, end: datetime, timezone: str, lake_dir: str) -> dict[str, str]:
-    """The vars every dbt invocation gets: the local-day range, the zone and the lake."""
-    first, last = window_dates(start, end)
+def dbt_vars(
+    start: datetime, end: datetime, timezone: str, lake_uri: str, warehouse_path: str
+) -> dict[str, str]:
+    """The vars every dbt invocation gets: the local-day range, the zone, the lake, and the
+    warehouse file (profiles.yml reads it from the vars)."""
+    first, last = window_days(start, end)
     return {
         "min_date": first.isoformat(),
         "max_date": last.isoformat(),
         "account_timezone": timezone,
-        "lake_dir": lake_dir,
+        "lake_dir": lake_uri,
+        "warehouse_path": warehouse_path,
     }

@@ -21,10 +21,12 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from promo.timeutil import Weekday
+from promo.vocabulary import RewardType
+
 Number = int | Decimal
 By = Literal["day", "week", "month"]
 GRANULARITIES: tuple[By, ...] = ("day", "week", "month")
-WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,7 @@ KPIS: dict[str, Kpi] = {
     )
 }
 
-REWARD_TYPE_LABELS = {
-    "LOYALTY_POINTS": "Loyalty points",
-    "COUPON": "Coupon",
-    "PARTNER_VOUCHER": "Partner voucher",
-    "CUSTOM_REWARD": "Custom reward",
-}
+REWARD_TYPE_LABELS = RewardType.labels()  # code -> label, as in the report files
 
 
 def applicable_kpis(
@@ -96,26 +93,13 @@ def own_charts(kpis: Iterable[str]) -> list[tuple[str, ...]]:
     return sorted(charts, key=lambda c: c != webhooks) if webhooks else charts
 
 
-def parse_week_start(value: str | int) -> int:
-    """0 (Monday) .. 6 (Sunday) from an int or a weekday name (any case, 3 letters enough)."""
-    if isinstance(value, int):
-        if 0 <= value <= 6:
-            return value
-    else:
-        text = value.strip().upper()
-        for i, name in enumerate(WEEKDAYS):
-            if len(text) >= 3 and name.startswith(text):
-                return i
-    raise ValueError(f"{value!r} is not a weekday (MONDAY..SUNDAY or 0..6)")
-
-
 # ----------------------------------------------------------------------------- periods
-def period_start(day: date, by: By, week_start: int = 0) -> date:
+def period_start(day: date, by: By, week_start: Weekday = Weekday.MONDAY) -> date:
     """The first day of the calendar period holding `day`."""
     if by == "day":
         return day
     if by == "week":
-        return day - timedelta(days=(day.weekday() - week_start) % 7)
+        return day - timedelta(days=(day.weekday() - week_start.index) % 7)
     if by == "month":
         return day.replace(day=1)
     raise ValueError(f"unknown period {by!r}")
@@ -129,7 +113,9 @@ def next_period(start: date, by: By) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def period_starts(first: date, last: date, by: By, week_start: int = 0) -> list[date]:
+def period_starts(
+    first: date, last: date, by: By, week_start: Weekday = Weekday.MONDAY
+) -> list[date]:
     """Every period overlapping `first`..`last`, gaps included."""
     out, current = [], period_start(first, by, week_start)
     while current <= last:
@@ -159,7 +145,7 @@ def build_series(
     first: date,
     last: date,
     by: By,
-    week_start: int = 0,
+    week_start: Weekday = Weekday.MONDAY,
     zero: Number = 0,
 ) -> list[Point]:
     """Sum the daily values of `first`..`last` into periods; periods without a day of
@@ -327,7 +313,7 @@ def campaign_stats(
     campaign: Campaign,
     rows: Iterable[Mapping[str, Any]],
     coverage: tuple[date, date] | None = None,
-    week_start: int = 0,
+    week_start: Weekday = Weekday.MONDAY,
 ) -> CampaignStats:
     """Totals and series of one campaign from its mart rows (one per local day)."""
     kpis = campaign.kpis
@@ -354,7 +340,7 @@ def all_campaign_stats(
     dimension: list[Mapping[str, Any]],
     tz: ZoneInfo,
     coverage: tuple[date, date] | None = None,
-    week_start: int = 0,
+    week_start: Weekday = Weekday.MONDAY,
 ) -> list[CampaignStats]:
     """Stats of every campaign in the mart or the dimension, sorted by name then id.
 

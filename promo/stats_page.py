@@ -27,16 +27,16 @@ from promo.stats import (
     GRANULARITIES,
     KPIS,
     REWARD_TYPE_LABELS,
-    WEEKDAYS,
     CampaignStats,
     format_value,
 )
+from promo.timeutil import Weekday
 
 
 @dataclass(frozen=True)
 class PageContext:
     timezone: str
-    week_start: int  # 0 = Monday
+    week_start: Weekday
     generated_at: datetime
     coverage: tuple[date, date] | None  # the published days
 
@@ -45,7 +45,7 @@ class PageContext:
         days = fmt_range(*self.coverage) if self.coverage else "none"
         return (
             f"Days are calendar days in <b>{escape(self.timezone)}</b>; weeks start on "
-            f"{WEEKDAYS[self.week_start].title()}. Published days: {days}. Generated "
+            f"{self.week_start.label}. Published days: {days}. Generated "
             f"{self.generated_at:%Y-%m-%d %H:%M} UTC."
         )
 

@@ -1,11 +1,12 @@
-"""Dagster resources: thin configurable wrappers over plain classes (storage, lake)."""
+"""Dagster resources: thin configurable wrappers that open the storage implementations
+(`resources/storage.py`) and the lake (`promo.lake`) from settings."""
 
 from __future__ import annotations
 
 from dagster import ConfigurableResource
 
+from promo.lake import Lake
 from promo.storage import Storage
-from resources.lake import Lake
 from resources.storage import open_storage
 
 
@@ -19,10 +20,8 @@ class StorageResource(ConfigurableResource):
         return open_storage(self.uri, self.s3_endpoint_url)
 
 
-class LakeResource(ConfigurableResource):
-    """The local lake folder of accepted records and quarantine."""
-
-    path: str
+class LakeResource(StorageResource):
+    """The lake of accepted records, quarantine and manifests."""
 
     def lake(self) -> Lake:
-        return Lake(self.path)
+        return Lake(self.storage())

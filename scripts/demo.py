@@ -69,11 +69,10 @@ def recurring_demo(settings) -> None:
     import logging
 
     import boto3
-    from dagster import DagsterInstance
     from moto.server import ThreadedMotoServer
 
-    from orchestration.definitions import build_definitions
-    from orchestration.schedules import report_job_name
+    from orchestration.instance import open_instance
+    from orchestration.location import build_definitions
     from orchestration.settings import Settings
     from promo.reports.recurring import load_catalog_file
 
@@ -91,9 +90,10 @@ def recurring_demo(settings) -> None:
         s3 = boto3.client("s3", endpoint_url=endpoint)
         s3.create_bucket(Bucket=daily.spec.delivery.bucket)
         # What the schedule's tick does for the day after END: fill partition END.
-        defs = build_definitions(Settings.from_env())
-        with DagsterInstance.get() as instance:
-            result = defs.resolve_job_def(report_job_name(daily)).execute_in_process(
+        settings = Settings.from_env()
+        defs = build_definitions(settings)
+        with open_instance(settings) as instance:
+            result = defs.resolve_job_def(daily.job_name).execute_in_process(
                 instance=instance,
                 partition_key=END,
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},

@@ -1,33 +1,7 @@
-"""The report engine's domain: report specs and their windows (plain Python, no Dagster)."""
+"""Reports: specs, their windows, the six report definitions, and the export engine
+(plain Python, no Dagster). The flow of one report:
 
-from promo.reports.spec import (
-    Catalog,
-    ReportSpec,
-    ReportType,
-    SpecError,
-    load_spec,
-    load_spec_file,
-)
-from promo.reports.windows import (
-    PRESETS,
-    Window,
-    custom_window,
-    months_between_ok,
-    recurring_window,
-    resolve_preset,
-)
-
-__all__ = [
-    "PRESETS",
-    "Catalog",
-    "ReportSpec",
-    "ReportType",
-    "SpecError",
-    "Window",
-    "custom_window",
-    "load_spec",
-    "load_spec_file",
-    "months_between_ok",
-    "recurring_window",
-    "resolve_preset",
-]
+spec (YAML / JSON / run config) -> `spec_io.load_spec` (checked once, with the catalog)
+-> `request.prepare` (window resolved once, filters bound) -> `engine.export_report`
+(published marts -> validated CSV / ZIP -> destination).
+"""

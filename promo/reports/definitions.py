@@ -1,5 +1,9 @@
-"""The six report types: which published mart each reads, its contract columns
-(`shared/contracts/report_files.md`), and its filters.
+"""The six report types, one table: everything that differs per type lives in its
+`ReportDefinition` — the promotion type it belongs to, the filters it takes and how they
+bind, whether it has a date range and the 3-month cap, the published mart it reads, its
+contract columns (docs/contracts/report_files.md), its time column and id, and what it
+does on a day without rows. The spec rules, the export engine and the file validation
+read this table; none of them tests for a report type by name.
 
 Every query reads a list of local Parquet files (one published day at a time, already in
 time order), runs with the DuckDB session time zone set to the account timezone so that
@@ -10,29 +14,22 @@ parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-TRANSACTION_TYPE_NAMES = {
-    "CREDIT": "Credit",
-    "DEBIT": "Debit",
-    "EXPIRED": "Expired",
-    "PROMISED": "Promised",
-    "REVERSE": "Reverse",
-    "REFUND": "Refund",
-}
-TRANSACTION_SOURCE_NAMES = {
-    "CASHBACK_COUPON": "Cashback Coupon",
-    "SYSTEM": "System",
-    "API": "API",
-    "PROMO_CAMPAIGN": "Promo Campaign",
-}
-REWARD_TYPE_NAMES = {
-    "LOYALTY_POINTS": "Loyalty Points",
-    "COUPON": "Coupon",
-    "PARTNER_VOUCHER": "Partner Voucher",
-    "CUSTOM_REWARD": "Custom Reward",
-}
+from promo import marts
+from promo.marts import Mart
+from promo.vocabulary import (
+    PromotionType,
+    ReportType,
+    RewardType,
+    TransactionSource,
+    TransactionType,
+)
+
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$"
 SCHEMA_VERSION = 1
+TEXT, AMOUNT, COUNT, TIMESTAMP, DATE = "string", "amount", "count", "timestamp", "date"
 
 
 def local_ts(column: str) -> str:
@@ -43,10 +40,10 @@ def local_ts(column: str) -> str:
     )
 
 
-def display(column: str, names: dict[str, str]) -> str:
-    """The product's name of a code; an unknown code stays as it is, so the report's enum
+def display(column: str, labels: dict[str, str]) -> str:
+    """The product's label of a code; an unknown code stays as it is, so the report's enum
     check names it instead of seeing a null."""
-    cases = " ".join(f"WHEN '{code}' THEN '{name}'" for code, name in names.items())
+    cases = " ".join(f"WHEN '{code}' THEN '{label}'" for code, label in labels.items())
     return f"CASE {column} {cases} ELSE {column} END"
 
 
@@ -54,25 +51,72 @@ def display(column: str, names: dict[str, str]) -> str:
 class Column:
     name: str
     sql: str
-    kind: str = "string"  # string | amount | count | timestamp | date
+    kind: str = TEXT  # string | amount | count | timestamp | date
     required: bool = False
     allowed: tuple[str, ...] | None = None
 
 
+def _c(name, sql=None, kind=TEXT, required=False, allowed=None) -> Column:
+    sql = sql or name
+    # One exact type per kind at the SQL edge (sums arrive as DECIMAL(38,x) or HUGEINT).
+    if kind == AMOUNT:
+        sql = f"CAST({sql} AS DECIMAL(18, 2))"
+    elif kind == COUNT:
+        sql = f"CAST({sql} AS BIGINT)"
+    return Column(name, sql, kind, required, allowed)
+
+
+def _labelled(name: str, vocabulary) -> Column:
+    labels = vocabulary.labels()
+    return _c(name, display(name, labels), required=True, allowed=tuple(labels.values()))
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter a report type takes: its spec key, the query parameter it binds, and
+    whether the spec must give it (ids) or may leave it out to mean "all" (lists)."""
+
+    key: str
+    param: str
+    required: bool = True
+
+
+WALLET = Filter("wallet_id", "wallet_id")
+SOURCES = Filter("transaction_sources", "sources", required=False)
+TYPES = Filter("transaction_types", "types", required=False)
+PARTNER = Filter("partner_id", "partner_id")
+LIST_TAG = Filter("list_tag", "list_tag")
+CAMPAIGN = Filter("campaign_id", "campaign_id")
+
+
 @dataclass(frozen=True)
 class ReportDefinition:
-    report_type: str
-    mart: str
+    report_type: ReportType
+    promotion_type: PromotionType
+    filters: tuple[Filter, ...]
+    mart: Mart
     columns: tuple[Column, ...]
-    filters: str  # SQL predicate with $named parameters
+    where: str  # SQL predicate with $named parameters
     order_key: str  # the timestamp (UTC instant) rows are sorted by
-    id_column: str  # the stable tie-break and the uniqueness key
-    daily: bool = True  # reads day partitions (else the mart's snapshot)
-    windowed: bool = True  # filters on [window start, window end)
+    id_column: str  # the stable tie-break
+    date_range: bool = True  # False: a snapshot as of generation time
+    three_month_cap: bool = True
+    windowed: bool = True  # filters rows on [window start, window end)
+    ids_unique: bool = True  # the id column is unique over the file
+    # A published day with no row for the filters still gives one row (all zeros).
+    fills_quiet_days: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.report_type.label
 
     @property
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def filter_keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.filters)
 
     def select_sql(self) -> str:
         cols = ",\n  ".join(f"{c.sql} AS {c.name}" for c in self.columns)
@@ -82,98 +126,106 @@ class ReportDefinition:
         return (
             f"SELECT\n  {cols},\n  epoch_us({self.order_key}) AS _order\n"
             f"FROM read_parquet($files, union_by_name = true)\n"
-            f"WHERE {self.filters} {window}\n"
+            f"WHERE {self.where} {window}\n"
             f"ORDER BY {self.order_key}, {self.id_column}"
         )
 
+    def quiet_day_row(self, day: date, params: dict[str, Any]) -> dict[str, Any]:
+        """The row of a day without activity: zeros for amounts and counts, the day, and
+        the filter values (and their names) the report was asked for."""
+        row: dict[str, Any] = {c.name: None for c in self.columns}
+        for col in self.columns:
+            if col.kind in (AMOUNT, COUNT):
+                row[col.name] = 0
+            elif col.kind == DATE:
+                row[col.name] = day.isoformat()
+            elif col.name in params:
+                row[col.name] = params[col.name]
+        return row
 
-def _c(name, sql=None, kind="string", required=False, allowed=None) -> Column:
-    sql = sql or name
-    # One exact type per kind at the SQL edge (sums arrive as DECIMAL(38,x) or HUGEINT).
-    if kind == "amount":
-        sql = f"CAST({sql} AS DECIMAL(18, 2))"
-    elif kind == "count":
-        sql = f"CAST({sql} AS BIGINT)"
-    return Column(name, sql, kind, required, allowed)
 
+_TOTALS = ("credited", "debited", "expired", "promised", "reversed", "refunded")
+_LOYALTY, _VOUCHERS, _CAMPAIGNS = list(PromotionType)
 
 WALLET_TRANSACTIONS = ReportDefinition(
-    report_type="wallet_transactions",
-    mart="wallet_transactions",
+    report_type=ReportType.WALLET_TRANSACTIONS,
+    promotion_type=_LOYALTY,
+    filters=(WALLET, SOURCES, TYPES),
+    mart=marts.WALLET_TRANSACTIONS,
     columns=(
         _c("transaction_id", required=True),
         _c("wallet_id", required=True),
         _c("wallet_name"),
         _c("user_id", required=True),
-        _c(
-            "transaction_type",
-            display("transaction_type", TRANSACTION_TYPE_NAMES),
-            required=True,
-            allowed=tuple(TRANSACTION_TYPE_NAMES.values()),
-        ),
-        _c(
-            "transaction_source",
-            display("transaction_source", TRANSACTION_SOURCE_NAMES),
-            required=True,
-            allowed=tuple(TRANSACTION_SOURCE_NAMES.values()),
-        ),
-        _c("points", kind="amount", required=True),
-        _c("balance_effect", kind="amount", required=True),
+        _labelled("transaction_type", TransactionType),
+        _labelled("transaction_source", TransactionSource),
+        _c("points", kind=AMOUNT, required=True),
+        _c("balance_effect", kind=AMOUNT, required=True),
         _c("campaign_id"),
         _c("coupon_code"),
         _c("reference_transaction_id"),
-        _c("expires_at", local_ts("expires_at"), kind="timestamp"),
-        _c("transaction_time", local_ts("occurred_at"), kind="timestamp", required=True),
+        _c("expires_at", local_ts("expires_at"), kind=TIMESTAMP),
+        _c("transaction_time", local_ts("occurred_at"), kind=TIMESTAMP, required=True),
     ),
-    filters="wallet_id = $wallet_id AND list_contains($sources, transaction_source) "
+    where="wallet_id = $wallet_id AND list_contains($sources, transaction_source) "
     "AND list_contains($types, transaction_type)",
     order_key="occurred_at",
     id_column="transaction_id",
 )
 
-_TOTALS = ("credited", "debited", "expired", "promised", "reversed", "refunded")
-
 WALLET_SUMMARY = ReportDefinition(
-    report_type="wallet_summary",
-    mart="wallet_daily_summary",
+    report_type=ReportType.WALLET_SUMMARY,
+    promotion_type=_LOYALTY,
+    filters=(WALLET,),
+    mart=marts.WALLET_DAILY_SUMMARY,
     columns=(
-        _c("date", "strftime(local_date, '%Y-%m-%d')", kind="date", required=True),
+        _c("date", "strftime(local_date, '%Y-%m-%d')", kind=DATE, required=True),
         _c("wallet_id", required=True),
         _c("wallet_name"),
-        *(_c(f"points_{t}", kind="amount", required=True) for t in _TOTALS),
-        _c("net_change", kind="amount", required=True),
-        _c("closing_balance", kind="amount", required=True),
-        _c("transacting_users", kind="count", required=True),
+        *(_c(f"points_{t}", kind=AMOUNT, required=True) for t in _TOTALS),
+        _c("net_change", kind=AMOUNT, required=True),
+        _c("closing_balance", kind=AMOUNT, required=True),
+        _c("transacting_users", kind=COUNT, required=True),
     ),
-    filters="wallet_id = $wallet_id",
+    where="wallet_id = $wallet_id",
     order_key="local_date",
     id_column="wallet_id",
+    three_month_cap=False,
     windowed=False,  # whole local days: the day partitions are the window
+    ids_unique=False,  # one row per day of one wallet
+    # A day before the wallet's first transaction has no mart row (the mart fills the
+    # quiet days after it), yet the report has one row per day of its window.
+    fills_quiet_days=True,
 )
 
 USER_LEDGER_SUMMARY = ReportDefinition(
-    report_type="user_ledger_summary",
-    mart="user_ledger",
+    report_type=ReportType.USER_LEDGER_SUMMARY,
+    promotion_type=_LOYALTY,
+    filters=(WALLET,),
+    mart=marts.USER_LEDGER,
     columns=(
         _c("user_id", required=True),
         _c("wallet_id", required=True),
         _c("wallet_name"),
-        *(_c(f"points_{t}", kind="amount", required=True) for t in _TOTALS),
-        _c("available_balance", kind="amount", required=True),
-        _c("promised_balance", kind="amount", required=True),
-        _c("first_transaction_time", local_ts("first_transaction_at"), "timestamp", True),
-        _c("last_transaction_time", local_ts("last_transaction_at"), "timestamp", True),
+        *(_c(f"points_{t}", kind=AMOUNT, required=True) for t in _TOTALS),
+        _c("available_balance", kind=AMOUNT, required=True),
+        _c("promised_balance", kind=AMOUNT, required=True),
+        _c("first_transaction_time", local_ts("first_transaction_at"), TIMESTAMP, True),
+        _c("last_transaction_time", local_ts("last_transaction_at"), TIMESTAMP, True),
     ),
-    filters="wallet_id = $wallet_id",
+    where="wallet_id = $wallet_id",
     order_key="last_transaction_at",
     id_column="user_id",
-    daily=False,
+    date_range=False,
+    three_month_cap=False,
     windowed=False,
 )
 
 VOUCHER_ASSIGNMENT_LOGS = ReportDefinition(
-    report_type="voucher_assignment_logs",
-    mart="voucher_assignments",
+    report_type=ReportType.VOUCHER_ASSIGNMENT_LOGS,
+    promotion_type=_VOUCHERS,
+    filters=(PARTNER, LIST_TAG),
+    mart=marts.VOUCHER_ASSIGNMENTS,
     columns=(
         _c("assignment_id", required=True),
         _c("partner_id", required=True),
@@ -182,64 +234,59 @@ VOUCHER_ASSIGNMENT_LOGS = ReportDefinition(
         _c("voucher_code", required=True),
         _c("user_id", required=True),
         _c("campaign_id"),
-        _c("assigned_time", local_ts("assigned_at"), kind="timestamp", required=True),
+        _c("assigned_time", local_ts("assigned_at"), kind=TIMESTAMP, required=True),
     ),
-    filters="partner_id = $partner_id AND list_tag = $list_tag",
+    where="partner_id = $partner_id AND list_tag = $list_tag",
     order_key="assigned_at",
     id_column="assignment_id",
 )
 
+# The first columns of both campaign event reports, and how their rows are found.
+_CAMPAIGN_EVENT = (
+    _c("event_id", required=True),
+    _c("campaign_id", required=True),
+    _c("campaign_name"),
+    _c("user_id", required=True),
+    _labelled("reward_type", RewardType),
+)
+_BY_CAMPAIGN = {
+    "promotion_type": _CAMPAIGNS,
+    "filters": (CAMPAIGN,),
+    "where": "campaign_id = $campaign_id",
+    "id_column": "event_id",
+}
+
 REWARD_ASSIGNMENT = ReportDefinition(
-    report_type="reward_assignment",
-    mart="reward_assignments",
+    report_type=ReportType.REWARD_ASSIGNMENT,
+    mart=marts.REWARD_ASSIGNMENTS,
     columns=(
-        _c("event_id", required=True),
-        _c("campaign_id", required=True),
-        _c("campaign_name"),
-        _c("user_id", required=True),
-        _c(
-            "reward_type",
-            display("reward_type", REWARD_TYPE_NAMES),
-            required=True,
-            allowed=tuple(REWARD_TYPE_NAMES.values()),
-        ),
+        *_CAMPAIGN_EVENT,
         _c("reward_value"),
-        _c("points", kind="amount"),
+        _c("points", kind=AMOUNT),
         _c("coupon_code"),
         _c("partner_id"),
         _c("voucher_code"),
-        _c("credits", kind="amount"),
-        _c("distributed_time", local_ts("distributed_at"), kind="timestamp", required=True),
+        _c("credits", kind=AMOUNT),
+        _c("distributed_time", local_ts("distributed_at"), kind=TIMESTAMP, required=True),
     ),
-    filters="campaign_id = $campaign_id",
     order_key="distributed_at",
-    id_column="event_id",
+    **_BY_CAMPAIGN,
 )
 
 USER_ERRORS = ReportDefinition(
-    report_type="user_errors",
-    mart="campaign_user_errors",
+    report_type=ReportType.USER_ERRORS,
+    mart=marts.CAMPAIGN_USER_ERRORS,
     columns=(
-        _c("event_id", required=True),
-        _c("campaign_id", required=True),
-        _c("campaign_name"),
-        _c("user_id", required=True),
-        _c(
-            "reward_type",
-            display("reward_type", REWARD_TYPE_NAMES),
-            required=True,
-            allowed=tuple(REWARD_TYPE_NAMES.values()),
-        ),
+        *_CAMPAIGN_EVENT,
         _c("error_code", required=True),
         _c("error_message"),
-        _c("error_time", local_ts("error_at"), kind="timestamp", required=True),
+        _c("error_time", local_ts("error_at"), kind=TIMESTAMP, required=True),
     ),
-    filters="campaign_id = $campaign_id",
     order_key="error_at",
-    id_column="event_id",
+    **_BY_CAMPAIGN,
 )
 
-REPORTS: dict[str, ReportDefinition] = {
+REPORTS: dict[ReportType, ReportDefinition] = {
     d.report_type: d
     for d in (
         WALLET_SUMMARY,
@@ -250,3 +297,4 @@ REPORTS: dict[str, ReportDefinition] = {
         USER_ERRORS,
     )
 }
+assert list(REPORTS) == list(ReportType), "one definition per report type, in vocabulary order"

@@ -17,7 +17,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,10 +25,13 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from promo import layout
 from promo.reports.definitions import REPORTS, SCHEMA_VERSION, ReportDefinition
 from promo.reports.files import ROWS_PER_FILE, PartWriter, finish_file
-from promo.reports.validation import ChunkValidator
+from promo.reports.validation import ChunkValidator, polars_dtype
 from promo.reports.windows import Window
+from promo.storage import Storage
+from promo.timeutil import days
 
 BATCH_ROWS = 256 * 1024
 # Pandera's cost is mostly per call (3.9 s for 90 chunks of a 10 M-row report against
@@ -62,26 +65,26 @@ class Delivered:
 
 
 def file_stem(definition: ReportDefinition, window: Window | None, now_local: datetime) -> str:
-    slug = definition.report_type.replace("_", "-")
+    slug = definition.report_type.slug
     if window is None:
         return f"{slug}_asof_{now_local.strftime('%Y-%m-%dT%H%M%S%z')}"
     return f"{slug}_{window.first_day.isoformat()}_{window.last_day.isoformat()}"
 
 
 class MartFiles:
-    """Local paths of published mart partitions; S3 partitions are fetched one at a time
-    into the working folder and removed after use."""
+    """Local paths of published mart files: read in place from a local folder; fetched one
+    at a time into the working folder (and removed after use) from remote storage."""
 
-    def __init__(self, storage, workdir: Path):
+    def __init__(self, storage: Storage, workdir: Path):
         self.storage, self.workdir = storage, workdir
-        self.local_root = Path(storage.uri) if not storage.uri.startswith("s3://") else None
 
     def available(self, mart: str) -> set[str]:
         return {o.key for o in self.storage.list(f"{mart}/")}
 
     def fetch(self, key: str) -> Path:
-        if self.local_root is not None:
-            return self.local_root / key
+        local = self.storage.local_path(key)
+        if local is not None:
+            return local
         target = self.workdir / "marts" / key
         target.parent.mkdir(parents=True, exist_ok=True)
         with self.storage.open(key) as src, target.open("wb") as dst:
@@ -89,50 +92,40 @@ class MartFiles:
         return target
 
     def release(self, path: Path) -> None:
-        if self.local_root is None:
+        if path.is_relative_to(self.workdir):
             path.unlink(missing_ok=True)
 
 
 def partition_keys(definition: ReportDefinition, window: Window | None, mart_files) -> list[str]:
     """The published files the report reads, in time order; refuses a missing day."""
-    available = mart_files.available(definition.mart)
-    if not definition.daily:
-        key = f"{definition.mart}/part-0.parquet"
+    mart = definition.mart.name
+    available = mart_files.available(mart)
+    if not definition.mart.daily:
+        key = layout.mart_file(mart, None)
         if key not in available:
             raise ReportDataMissing(
-                f"the {definition.mart} mart is not published yet: run `promo-reports materialize`"
+                f"the {mart} mart is not published yet: run `promo-reports materialize`"
             )
         return [key]
     assert window is not None
-    days = [
-        window.first_day + timedelta(days=i)
-        for i in range((window.last_day - window.first_day).days + 1)
-    ]
-    keys = [f"{definition.mart}/date={d.isoformat()}/part-0.parquet" for d in days]
-    missing = [d.isoformat() for d, k in zip(days, keys, strict=True) if k not in available]
+    window_days = days(window.first_day, window.last_day)
+    keys = [layout.mart_file(mart, d) for d in window_days]
+    missing = [d.isoformat() for d, k in zip(window_days, keys, strict=True) if k not in available]
     if missing:
         raise ReportDataMissing(
-            f"the {definition.mart} mart has no published data for {', '.join(missing[:5])}"
+            f"the {mart} mart has no published data for {', '.join(missing[:5])}"
             + (f" and {len(missing) - 5} more days" if len(missing) > 5 else "")
             + f": run `promo-reports materialize --start {missing[0]} --end {missing[-1]}` first"
         )
     return keys
 
 
-def _quiet_day(definition: ReportDefinition, key: str, params: dict[str, Any]) -> pl.DataFrame:
-    """Wallet Summary has one row per day of the window: a day before the wallet's first
-    transaction has no mart row, so it is all zeros (the mart fills later quiet days)."""
-    day = key.split("date=")[1].split("/")[0]
-    row: dict[str, Any] = {c.name: None for c in definition.columns}
-    for col in definition.columns:
-        if col.kind == "amount" or col.kind == "count":
-            row[col.name] = 0
-    row.update(date=day, wallet_id=params["wallet_id"], wallet_name=params.get("wallet_name"))
-    frame = pl.DataFrame([row]).with_columns(
-        [pl.col(c.name).cast(pl.Decimal(18, 2)) for c in definition.columns if c.kind == "amount"]
-        + [pl.col("transacting_users").cast(pl.Int64), pl.col("wallet_name").cast(pl.String)]
-    )
-    order = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1_000_000)
+def _quiet_day(definition: ReportDefinition, day: date, params: dict[str, Any]) -> pl.DataFrame:
+    """The one row of a day without activity (see `ReportDefinition.fills_quiet_days`), in
+    the report's column types, ordered like a mart row of that day."""
+    schema = {c.name: polars_dtype(c.kind) for c in definition.columns}
+    frame = pl.DataFrame([definition.quiet_day_row(day, params)], schema=schema)
+    order = int(datetime.combine(day, datetime.min.time(), UTC).timestamp() * 1_000_000)
     return frame.with_columns(pl.lit(order, pl.Int64).alias("_order"))
 
 
@@ -200,8 +193,9 @@ def export_report(
                 for chunk in _batches(con, definition, path, request):
                     pending.add(chunk)
                     seen += chunk.height
-                if seen == 0 and definition.report_type == "wallet_summary":
-                    pending.add(_quiet_day(definition, key, request.params))
+                if seen == 0 and definition.fills_quiet_days:
+                    day = layout.mart_day_of(key, definition.mart.name)
+                    pending.add(_quiet_day(definition, day, request.params))
                 mart_files.release(path)
             pending.flush()
         finally:
@@ -236,7 +230,7 @@ def export_report(
         uri = destination.put_file(final, key)
         try:
             manifest_uri = destination.put_bytes(
-                (json.dumps(manifest, indent=2) + "\n").encode(), f"{key}.manifest.json"
+                (json.dumps(manifest, indent=2) + "\n").encode(), layout.report_manifest(key)
             )
         except BaseException:
             # A report whose manifest cannot be written is Creation Failed: take its file

@@ -15,8 +15,12 @@ from pathlib import Path
 
 import yaml
 
+from promo import names, yamlfile
+from promo.reports.catalog import Catalog
 from promo.reports.files import slugify
-from promo.reports.spec import Catalog, ReportSpec, SpecError, load_spec
+from promo.reports.spec import ReportSpec
+from promo.reports.spec_errors import SpecError
+from promo.reports.spec_io import load_spec
 
 # Catalog-level facts about an entry, not part of the report's spec (or its fingerprint).
 META_KEYS = ("created_by", "created_on")
@@ -36,6 +40,14 @@ class RecurringReport:
         """A Dagster-safe name: letters, digits and underscores."""
         return f"{slugify(self.spec.name, 40).replace('-', '_')}_{self.spec.fingerprint[:8]}"
 
+    @property
+    def job_name(self) -> str:
+        return names.recurring_report_job(self.report_id)
+
+    @property
+    def schedule_name(self) -> str:
+        return names.recurring_report_schedule(self.report_id)
+
 
 @dataclass(frozen=True)
 class InvalidEntry:
@@ -48,9 +60,9 @@ def read_entries(path: Path) -> list[dict]:
     if not path.exists():
         return []
     try:
-        data = yaml.safe_load(path.read_text()) or []
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: not valid YAML ({exc})") from None
+        data = yamlfile.read(path) or []
+    except yamlfile.YamlError as exc:
+        raise CatalogError(str(exc)) from None
     if isinstance(data, dict) and "reports" in data:
         data = data["reports"] or []
     if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):

@@ -16,11 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from promo.timeutil import local_midnight_utc
+from promo.timeutil import ONE_DAY, local_midnight_utc
 
-ONE_DAY = timedelta(days=1)
 MAX_MONTHS = 3  # the cap of SPEC.md on most report types; see `months_between_ok`
-INTERVALS = ("daily", "weekly")
+RECURRING_DAYS = {"daily": 1, "weekly": 7}  # days one run of each interval covers
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,16 @@ class Window:
             "last_day": self.last_day.isoformat(),
             "timezone": self.timezone,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Window:
+        return cls(
+            start=datetime.fromisoformat(data["start"]).astimezone(UTC),
+            end=datetime.fromisoformat(data["end"]).astimezone(UTC),
+            first_day=date.fromisoformat(data["first_day"]),
+            last_day=date.fromisoformat(data["last_day"]),
+            timezone=data["timezone"],
+        )
 
 
 def _past_weeks(weeks: int, today: date) -> tuple[date, date]:
@@ -100,17 +109,24 @@ def custom_window(start: date, end: date, tz: ZoneInfo) -> Window:
     )
 
 
-def recurring_window(interval: str, run_day: date, tz: ZoneInfo) -> Window:
-    """What a recurring run on the local day `run_day` covers.
+def recurring_window(
+    interval: str, run_day: date, tz: ZoneInfo, last_run_day: date | None = None
+) -> Window:
+    """What recurring runs on the local days `run_day`..`last_run_day` cover (one run, as
+    a backfill over several partitions is).
 
-    daily: the day before `run_day`; weekly: the 7 days before `run_day` (the delivery day
-    itself is never included: it has not ended when the run starts).
+    daily: the day before each run day; weekly: the 7 days before each delivery day (the
+    run day itself is never included: it has not ended when the run starts). Dagster's
+    partitions of a recurring report are built to match: the partition that ends on day D
+    is the run of day D (see `assets/reports.py`).
     """
-    if interval == "daily":
-        return custom_window(run_day - ONE_DAY, run_day - ONE_DAY, tz)
-    if interval == "weekly":
-        return custom_window(run_day - 7 * ONE_DAY, run_day - ONE_DAY, tz)
-    raise ValueError(f"unknown interval {interval!r}; choose one of: {', '.join(INTERVALS)}")
+    if interval not in RECURRING_DAYS:
+        choices = ", ".join(RECURRING_DAYS)
+        raise ValueError(f"unknown interval {interval!r}; choose one of: {choices}")
+    last = last_run_day or run_day
+    if last < run_day:
+        raise ValueError(f"last run day {last} is before the first {run_day}")
+    return custom_window(run_day - RECURRING_DAYS[interval] * ONE_DAY, last - ONE_DAY, tz)
 
 
 def _months_later(day: date, months: int) -> date:

@@ -18,9 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from promo.reports.service import ReportContext, run_report
-from promo.reports.spec import load_spec
-from resources.storage import open_storage
+from orchestration.location import report_settings
+from promo.reports.catalog import load_catalog
+from promo.reports.request import prepare
+from promo.reports.spec_io import load_spec
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 USER = "contract-tester@example.com"
@@ -116,15 +117,11 @@ def spec_of(report_type: str, filters: dict, days: tuple[date, date] | None, **e
 
 
 def deliver(settings, spec: dict, now: datetime = NOW):
-    """Validate the spec and run it through the service, as `report create` does."""
-    ctx = ReportContext(
-        marts=open_storage(settings.marts_uri, settings.s3_endpoint_url),
-        lake_dir=settings.lake_dir,
-        downloads_dir=settings.downloads_dir,
-        timezone=settings.account_timezone,
-        s3_endpoint_url=settings.s3_endpoint_url,
-    )
-    return run_report(load_spec(spec), ctx, now, USER)
+    """Check the spec, prepare it and export it, as `report create` does."""
+    reports = report_settings(settings)
+    catalog = load_catalog(reports.lake())
+    checked = load_spec(spec, catalog)
+    return reports.export(checked, prepare(checked, catalog, now, settings.tz), now, USER)
 
 
 def read_csv_bytes(data: bytes) -> list[list[str]]:

@@ -16,10 +16,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.ingestion import dimension_accounting_check
 from orchestration.settings import Settings
 from promo.contract import WALLETS
-from resources.lake import Lake
+from promo.lake import Lake, dimension_accounting_problem
+from resources.storage import LocalStorage
 from tests.conftest import make_env
 from tests.helpers import INGESTION_KEYS, run_daily, run_dimensions
 
@@ -643,9 +643,8 @@ def test_published_marts_hold_the_accepted_records(handwritten):
 def test_the_dimension_check_fails_when_the_written_files_lose_a_line(handwritten):
     """The check re-counts the Parquet files: one line more than they explain fails it."""
     settings, _, _ = handwritten
-    lake = Lake(settings.lake_dir)
+    lake = Lake(LocalStorage(settings.lake_dir))
     lines, _, duplicates, _ = EXPECTED_DIMENSIONS["wallets"]
-    assert dimension_accounting_check(WALLETS, lake, lines, duplicates).passed
-    failed = dimension_accounting_check(WALLETS, lake, lines + 1, duplicates)
-    assert not failed.passed
-    assert failed.description == "5 lines but 2 rows + 0 duplicates + 2 quarantined = 4"
+    assert dimension_accounting_problem(WALLETS, lake, lines, duplicates) is None
+    failed = dimension_accounting_problem(WALLETS, lake, lines + 1, duplicates)
+    assert failed == "5 lines but 2 rows + 0 duplicates + 2 quarantined = 4"

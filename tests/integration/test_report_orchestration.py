@@ -22,10 +22,9 @@ from dagster import (
 from orchestration.cli import main
 from orchestration.definitions import build_definitions
 from orchestration.instance import ensure_dagster_home
-from orchestration.schedules import report_job_name, schedule_name
 from orchestration.settings import Settings
 from promo.reports.recurring import load_catalog_file
-from promo.reports.service import report_folder
+from promo.reports.request import report_folder
 from tests.conftest import make_env
 from tests.helpers import RANGE_END_TAG, RANGE_START_TAG
 
@@ -96,9 +95,9 @@ def test_every_catalog_entry_is_a_schedule_and_every_job_resolves(tmp_path):
     defs = build_definitions(settings)
     reports, invalid = load_catalog_file(settings.report_catalog)
     assert not invalid and len(reports) == 3
-    assert {s.name for s in defs.schedules} == {schedule_name(r) for r in reports}
+    assert {s.name for s in defs.schedules} == {r.schedule_name for r in reports}
     jobs = {j.name for j in defs.get_repository_def().get_all_jobs()}
-    assert {report_job_name(r) for r in reports} <= jobs
+    assert {r.job_name for r in reports} <= jobs
     assert {"promo_daily", "promo_dimensions", "one_time_report"} <= jobs
 
 
@@ -115,7 +114,7 @@ def test_an_entry_edited_in_place_is_a_new_report_not_a_changed_one(tmp_path):
     assert after.report_id != before.report_id
     assert report_folder(after.spec) != report_folder(before.spec)
     schedules = {s.name for s in build_definitions(settings).schedules}
-    assert schedule_name(after) in schedules and schedule_name(before) not in schedules
+    assert after.schedule_name in schedules and before.schedule_name not in schedules
 
 
 @pytest.mark.parametrize(
@@ -134,7 +133,7 @@ def test_schedule_ticks_cover_the_right_window(tmp_path, report, tick, first_day
     settings = settings_for(tmp_path, PROMO_REPORT_CATALOG=str(catalog_file(tmp_path / "c.yaml")))
     defs = build_definitions(settings)
     entry = next(r for r in load_catalog_file(settings.report_catalog)[0] if r.spec.name == report)
-    schedule = defs.resolve_schedule_def(schedule_name(entry))
+    schedule = defs.resolve_schedule_def(entry.schedule_name)
     assert schedule.execution_timezone == "Europe/Berlin"
     when = datetime.fromisoformat(tick).replace(tzinfo=BERLIN)
     with instance_for_test() as instance:
@@ -142,7 +141,7 @@ def test_schedule_ticks_cover_the_right_window(tmp_path, report, tick, first_day
             build_schedule_context(instance=instance, scheduled_execution_time=when)
         )
     (request,) = result.run_requests
-    job = defs.resolve_job_def(report_job_name(entry))
+    job = defs.resolve_job_def(entry.job_name)
     window = job.partitions_def.time_window_for_partition_key(request.partition_key)
     assert window.start.astimezone(BERLIN).date().isoformat() == first_day
     assert (window.end.astimezone(BERLIN).date().toordinal() - 1) == datetime.fromisoformat(
@@ -169,7 +168,7 @@ def test_a_backfill_over_a_custom_range_is_one_file_and_a_rerun_the_same(
     )
     defs = build_definitions(settings)
     entry = next(r for r in load_catalog_file(catalog)[0] if r.spec.name == "Daily errors")
-    job = defs.resolve_job_def(report_job_name(entry))
+    job = defs.resolve_job_def(entry.job_name)
     tags = {RANGE_START_TAG: "2026-10-22", RANGE_END_TAG: "2026-10-28"}
     assert job.execute_in_process(instance=DagsterInstance.ephemeral(), tags=tags).success
     client = boto3.client("s3", endpoint_url=s3_endpoint)
@@ -373,7 +372,7 @@ def test_cli_recurring_create_stop_start_delete_keeps_files(
     # one scheduled run's file, produced before the deletion
     settings = Settings.from_env()
     entry = load_catalog_file(settings.report_catalog)[0][0]
-    job = build_definitions(settings).resolve_job_def(report_job_name(entry))
+    job = build_definitions(settings).resolve_job_def(entry.job_name)
     assert job.execute_in_process(
         partition_key="2026-10-25", instance=DagsterInstance.ephemeral()
     ).success
@@ -390,7 +389,7 @@ def test_cli_recurring_create_stop_start_delete_keeps_files(
     # reloaded the code location yet launches nothing more).
     with DagsterInstance.get() as instance:
         states = {s.name: s.status.value for s in instance.all_instigator_state()}
-    assert states[schedule_name(entry)] == "STOPPED"
+    assert states[entry.schedule_name] == "STOPPED"
     # The same spec created again is the same report identity: it is Active again.
     assert main(["report", "--user", "ana@example.com", "create", "--spec", str(path)]) == 0
     assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Active"

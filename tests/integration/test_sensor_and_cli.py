@@ -25,7 +25,7 @@ def tick(settings, cursor=None):
         cursor=cursor,
         resources={
             "landing": StorageResource(uri=settings.landing_uri),
-            "lake": LakeResource(path=str(settings.lake_dir)),
+            "lake": LakeResource(uri=str(settings.lake_dir)),
         },
         instance=DagsterInstance.ephemeral(),
         definitions=defs,

@@ -15,6 +15,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -25,6 +26,7 @@ from assets.stats import METADATA_CHARTS, build_stats_assets, charts_markdown
 from orchestration.cli_stats import cmd_stats
 from orchestration.settings import Settings
 from promo.stats import Campaign, campaign_stats, loads
+from promo.timeutil import Weekday
 from resources import LakeResource, StorageResource
 from tests.conftest import LOCAL_FIRST, LOCAL_LAST, make_env
 
@@ -150,11 +152,11 @@ def run_asset(marts_uri: str, lake: Path, endpoint: str | None = None):
     # Any partition recomputes everything; an old one exists whatever the clock says.
     partitions = DailyPartitionsDefinition(start_date="2020-01-01", timezone=TZ)
     return materialize(
-        build_stats_assets(partitions, TZ),
+        build_stats_assets(partitions, ZoneInfo(TZ)),
         partition_key="2020-01-01",
         resources={
             "marts": StorageResource(uri=marts_uri, s3_endpoint_url=endpoint),
-            "lake": LakeResource(path=str(lake)),
+            "lake": LakeResource(uri=str(lake)),
         },
     )
 
@@ -647,7 +649,7 @@ def test_past_behaviour_page_has_tiles_and_a_note_instead_of_charts(open_page):
 
 def test_week_start_is_a_factory_setting():
     partitions = DailyPartitionsDefinition(start_date="2020-01-01", timezone=TZ)
-    (sunday,) = build_stats_assets(partitions, TZ, "SUNDAY")
+    (sunday,) = build_stats_assets(partitions, ZoneInfo(TZ), Weekday.parse("SUNDAY"))
     assert "week (from Sunday)" in sunday.descriptions_by_key[sunday.key]
     with pytest.raises(ValueError, match="not a weekday"):
-        build_stats_assets(partitions, TZ, "FUNDAY")
+        Weekday.parse("FUNDAY")

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from promo import contract as c
 from promo.generator import generate
 from promo.ingest import RAW_PREVIEW, classify_folder
-from resources.lake import Lake
+from promo.lake import Lake
 from resources.storage import LocalStorage
 from tests.helpers import INGESTION_KEYS, lake_rows, raw_line_counts, run_daily
 
@@ -548,7 +548,7 @@ def test_damaged_files_are_tolerated_or_quarantined():
 
 
 def test_non_contract_files_are_ignored_and_reported(tmp_path):
-    from assets.ingestion import ingest_folder
+    from promo.lake import ingest_folder
 
     landing = tmp_path / "landing"
     folder = landing / "events" / "wallet_transactions" / f"date={FOLDER}"
@@ -560,7 +560,7 @@ def test_non_contract_files_are_ignored_and_reported(tmp_path):
     (folder / ".tmp-upload-part-4.jsonl").write_bytes(b"half a li")  # a producer's temporary
     (folder / "nested").mkdir()
     (folder / "nested" / "deep.jsonl").write_bytes(tx_lines(2))
-    lake = Lake(tmp_path / "lake")
+    lake = Lake(LocalStorage(tmp_path / "lake"))
     manifest = ingest_folder(LocalStorage(landing), lake, c.WALLET_TRANSACTIONS, FOLDER)
     FIGURES["damaged_files_tried"] += ["not_jsonl_files", "nested_folder", "tmp_file"]
     assert manifest["lines"] == manifest["accepted"] == 4

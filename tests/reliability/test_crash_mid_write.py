@@ -182,10 +182,9 @@ INGEST_CHILD = """
 import sys
 from datetime import date
 from promo import contract
-from resources.lake import Lake
+from promo.lake import Lake, ingest_folder
 from resources.storage import LocalStorage
-from assets.ingestion import ingest_folder
-ingest_folder(LocalStorage({landing!r}), Lake({lake!r}), contract.WALLET_TRANSACTIONS,
+ingest_folder(LocalStorage({landing!r}), Lake(LocalStorage({lake!r})), contract.WALLET_TRANSACTIONS,
               date.fromisoformat({folder!r}))
 """
 
@@ -195,8 +194,7 @@ def is_parquet(key: str) -> bool:
 
 
 def test_ingestion_killed_mid_write(tmp_path):
-    from assets.ingestion import ingest_folder
-    from resources.lake import Lake
+    from promo.lake import Lake, ingest_folder
 
     rows = 150_000
     for _ in range(3):
@@ -205,7 +203,9 @@ def test_ingestion_killed_mid_write(tmp_path):
         write_landing(landing, rows)
 
         def ingest(target: Path, landing=landing) -> dict:
-            return ingest_folder(LocalStorage(landing), Lake(target), c.WALLET_TRANSACTIONS, FOLDER)
+            return ingest_folder(
+                LocalStorage(landing), Lake(LocalStorage(target)), c.WALLET_TRANSACTIONS, FOLDER
+            )
 
         manifest = ingest(ref_lake)
         assert manifest["duplicates"] == 50 and manifest["quarantined"] > 0
@@ -236,16 +236,15 @@ def test_dbt_lake_sources_skip_temporaries_left_by_a_killed_ingestion(tmp_path):
     SIGKILL leaves `.tmp-<uuid>-part-0.parquet` beside the folder's file; the sources'
     `*/*.parquet` glob matches it, so dbt reads a truncated file (the build fails) or, if
     the kill fell between the fsync and the rename, every row of the folder twice."""
-    from resources.lake import Lake
+    from promo import layout
 
-    lake = Lake(tmp_path / "lake")
+    target = tmp_path / "lake" / layout.lake_accepted("wallet_transactions", FOLDER)
     frame = pl.DataFrame({"transaction_id": ["t1", "t2"]})
-    target = lake.accepted_path("wallet_transactions", FOLDER)
     target.parent.mkdir(parents=True)
     frame.write_parquet(target)
     # What a killed `write_parquet_atomic` leaves: a complete temporary (killed after its
     # fsync, before `os.replace`) and a truncated one (killed mid-write).
-    from resources.storage import temporary_name
+    from promo.storage import temporary_name
 
     frame.write_parquet(target.parent / temporary_name(target.name))
     (target.parent / temporary_name(target.name)).write_bytes(b"PAR1\x15\x04")
@@ -253,7 +252,7 @@ def test_dbt_lake_sources_skip_temporaries_left_by_a_killed_ingestion(tmp_path):
     frame.write_parquet(target.parent / ".tmp-0123456789abcdef-part-0.parquet")
     sources = (REPO / "dbt_project/models/staging/lake/_lake__sources.yml").read_text()
     expression = re.search(r"read_parquet\('[^']*/accepted/wallet_transactions/[^)]*\)", sources)
-    sql = expression.group(0).replace('{{ var("lake_dir") }}', str(lake.root))
+    sql = expression.group(0).replace('{{ var("lake_dir") }}', str(tmp_path / "lake"))
     # Regression: dbt's lake sources once globbed `*/*.parquet` and read these.
     rows = duckdb.sql(f"SELECT transaction_id FROM {sql}").fetchall()
     assert sorted(r[0] for r in rows) == ["t1", "t2"]
@@ -293,10 +292,10 @@ PUBLISH_CHILD = """
 import tempfile
 from datetime import date
 from pathlib import Path
-from assets.publish import DAILY_MARTS, publish_partition
+from assets.publish import publish_partition
+from promo.marts import WALLET_TRANSACTIONS as mart
 from resources.storage import LocalStorage
 from resources.warehouse import connect
-mart = [m for m in DAILY_MARTS if m.name == "wallet_transactions"][0]
 with connect({warehouse!r}) as con, tempfile.TemporaryDirectory() as tmp:
     for day in (date(2026, 10, 1), date(2026, 10, 2)):
         publish_partition(con, LocalStorage({marts!r}), mart, day, Path(tmp))

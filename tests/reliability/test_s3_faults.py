@@ -20,10 +20,11 @@ from botocore.exceptions import ConnectionClosedError
 from dagster import DagsterInstance
 from moto.server import ThreadedMotoServer
 
-from assets.publish import DAILY_MARTS, SNAPSHOT_MARTS, published_key
+from assets.publish import published_key
 from orchestration.cli import main
 from orchestration.registry import one_time_reports
 from promo.generator import generate
+from promo.marts import MARTS
 from promo.reports.engine import ReportRequest, export_report
 from promo.reports.windows import custom_window
 from resources.storage import LocalStorage, S3Storage, StorageError, open_storage
@@ -33,7 +34,7 @@ from tests.integration.test_report_engine import ALL_SOURCES, ALL_TYPES, synthet
 
 pytestmark = pytest.mark.reliability
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-PUBLISHED_KEYS = [published_key(m.name) for m in DAILY_MARTS + SNAPSHOT_MARTS]
+PUBLISHED_KEYS = [published_key(m) for m in MARTS]
 
 
 class Outage:

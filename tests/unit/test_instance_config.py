@@ -17,12 +17,8 @@ PASSWORD = "unit-pg-password-7c1e"
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    """ensure_dagster_home sets DAGSTER_HOME and PROMO_DAGSTER_PG_URL for the instance it
-    opens: restore both after the test."""
-    for name in ("DAGSTER_HOME", "PROMO_DAGSTER_PG_URL"):
-        monkeypatch.setenv(name, "-")
-        monkeypatch.delenv(name)
+def env(tmp_path):
+    """Settings with PROMO_HOME in a temporary folder (and `extra` variables)."""
 
     def settings(**extra):
         return Settings.from_env({"PROMO_HOME": str(tmp_path), **extra})

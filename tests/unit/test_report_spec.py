@@ -10,18 +10,14 @@ import yaml
 from pydantic import ValidationError
 
 from promo.contract import TRANSACTION_SOURCES, TRANSACTION_TYPES
-from promo.reports.spec import (
-    REPORT_RULES,
-    Catalog,
-    PromotionType,
-    ReportSpec,
-    ReportType,
-    SpecError,
-    TransactionSource,
-    TransactionType,
-    load_spec,
-    load_spec_file,
-)
+from promo.reports.catalog import Catalog
+from promo.reports.definitions import REPORTS as REPORT_RULES
+from promo.reports.request import prepare
+from promo.reports.spec import SECTIONS, ReportSpec
+from promo.reports.spec_errors import SpecError
+from promo.reports.spec_io import load_spec, load_spec_file
+from promo.reports.windows import recurring_window
+from promo.vocabulary import PromotionType, ReportType, TransactionSource, TransactionType
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CATALOG = Catalog(
@@ -101,7 +97,7 @@ def test_the_issues_example_loads():
         TransactionSource.PROMO_CAMPAIGN,
     )
     assert spec.filters.transaction_types == (TransactionType.CREDIT, TransactionType.EXPIRED)
-    assert spec.slug == "wallet-transactions"
+    assert spec.report_type.slug == "wallet-transactions"
     assert not spec.is_recurring
 
 
@@ -147,7 +143,7 @@ def test_wallet_transactions_selects_every_source_and_type_by_default():
     spec = load_spec(spec_data("wallet_transactions"))
     assert spec.filters.transaction_sources == tuple(TransactionSource)
     assert spec.filters.transaction_types == tuple(TransactionType)
-    assert [s.contract_value for s in spec.filters.transaction_sources] == list(TRANSACTION_SOURCES)
+    assert [s.code for s in spec.filters.transaction_sources] == list(TRANSACTION_SOURCES)
 
 
 def test_duplicate_choices_collapse():
@@ -179,10 +175,10 @@ def test_the_spec_is_immutable():
 # -- Vocabulary ---------------------------------------------------------------------------
 
 
-def test_vocabulary_maps_to_contract_values_and_display_names():
-    assert [t.contract_value for t in TransactionType] == list(TRANSACTION_TYPES)
-    assert [s.contract_value for s in TransactionSource] == list(TRANSACTION_SOURCES)
-    assert [t.display_name for t in TransactionType] == [
+def test_vocabulary_maps_to_codes_and_labels():
+    assert [t.code for t in TransactionType] == list(TRANSACTION_TYPES)
+    assert [s.code for s in TransactionSource] == list(TRANSACTION_SOURCES)
+    assert [t.label for t in TransactionType] == [
         "Credit",
         "Debit",
         "Expired",
@@ -190,14 +186,14 @@ def test_vocabulary_maps_to_contract_values_and_display_names():
         "Reverse",
         "Refund",
     ]
-    assert [s.display_name for s in TransactionSource] == [
+    assert [s.label for s in TransactionSource] == [
         "Cashback Coupon",
         "System",
         "API",
         "Promo Campaign",
     ]
-    assert ReportType.USER_LEDGER_SUMMARY.display_name == "User Ledger Summary"
-    assert PromotionType.PARTNER_VOUCHERS.display_name == "Partner Vouchers"
+    assert ReportType.USER_LEDGER_SUMMARY.label == "User Ledger Summary"
+    assert PromotionType.PARTNER_VOUCHERS.label == "Partner Vouchers"
 
 
 def test_every_report_type_has_rules_and_a_slug():
@@ -550,7 +546,7 @@ def test_the_catalog_reaches_plain_pydantic_validation_too():
         ReportSpec.model_validate(
             spec_data(filters={"wallet_id": "W9"}), context={"catalog": CATALOG}
         )
-    assert SpecError.from_validation_error(refused.value).problems == [
+    assert SpecError.from_validation_error(refused.value, SECTIONS).problems == [
         "filters.wallet_id: unknown wallet 'W9'"
     ]
 
@@ -655,7 +651,10 @@ def test_load_spec_file(tmp_path):
         ("name: [", "spec: not valid YAML"),
         ("- name: x", "spec: expected a mapping, got list"),
         ("", "spec: expected a mapping, got NoneType"),
-        (ISSUE_EXAMPLE.replace("past_7_days}", "x, start: 2026-02-30}"), "spec: not valid YAML"),
+        (
+            ISSUE_EXAMPLE.replace("{preset: past_7_days}", "{start: 2026-02-30, end: 2026-03-02}"),
+            "date_range.start: '2026-02-30' is not a date",
+        ),
     ],
 )
 def test_unreadable_yaml_is_a_spec_error(text, expected):
@@ -673,15 +672,19 @@ def test_a_spec_reloads_from_itself():
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=BERLIN)
 
 
+def window_of(data, now=NOW):
+    return prepare(load_spec(data), CATALOG, now, BERLIN).window
+
+
 def test_window_of_a_preset_and_of_a_custom_range():
-    assert load_spec(spec_data()).window(NOW, BERLIN).first_day == date(2026, 10, 1)
+    assert window_of(spec_data()).first_day == date(2026, 10, 1)
     custom = spec_data(date_range={"start": date(2026, 3, 29), "end": date(2026, 3, 29)})
-    window = load_spec(custom).window(NOW, BERLIN)
+    window = window_of(custom)
     assert (window.end - window.start).total_seconds() == 23 * 3600
 
 
 def test_the_user_ledger_has_no_window():
-    assert load_spec(spec_data("user_ledger_summary")).window(NOW, BERLIN) is None
+    assert window_of(spec_data("user_ledger_summary")) is None
 
 
 @pytest.mark.parametrize(
@@ -693,14 +696,15 @@ def test_the_user_ledger_has_no_window():
 )
 def test_a_recurring_window_ends_where_the_run_day_starts(frequency, first_day):
     data = spec_data(date_range=None, delivery=s3(bucket="promo"), frequency=frequency)
-    window = load_spec(data).window(NOW, BERLIN)
+    interval = load_spec(data).frequency.interval
+    window = recurring_window(interval, NOW.date(), BERLIN)
     assert (window.first_day, window.last_day) == (first_day, date(2026, 11, 17))
     assert window.end == datetime(2026, 11, 17, 23, 0, tzinfo=UTC)
 
 
 def test_window_needs_an_aware_now():
     with pytest.raises(ValueError, match="timezone-aware"):
-        load_spec(spec_data()).window(datetime(2026, 11, 18), BERLIN)
+        window_of(spec_data(), datetime(2026, 11, 18))
 
 
 def test_fingerprint_changes_with_any_edit():

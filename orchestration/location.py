@@ -1,0 +1,101 @@
+"""The code location's `Definitions`, built from `Settings`: every asset, check, job,
+schedule, sensor and resource is listed here explicitly.
+
+`orchestration/definitions.py` builds it once from the environment for Dagster's
+tooling; the CLI and the runner build it here from the settings they hold. The job
+functions at the bottom let `reconstructable` rebuild a job in another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from dagster import BetaWarning, Definitions
+
+from assets.dbt import build_dbt_assets
+from assets.ingestion import ingestion_assets
+from assets.publish import build_publish_assets
+from assets.reports import ReportSettings, build_recurring_asset, one_time_report_job
+from assets.stats import build_stats_assets
+from orchestration.jobs import daily_job, dimensions_job
+from orchestration.notifications import build_failure_sensor
+from orchestration.partitions import daily_partitions
+from orchestration.schedules import build_report_schedule
+from orchestration.sensors import build_landing_sensor
+from orchestration.settings import Settings
+from promo import names
+from promo.reports.recurring import load_catalog_file
+from resources import LakeResource, StorageResource
+from resources.dbt import dbt_resource
+from resources.warehouse import WarehouseResource
+
+log = logging.getLogger("promo.definitions")
+
+# `backfill_policy` is a beta parameter that we use on purpose: a backfill over a custom
+# range must be one run (one dbt build), not one run per day.
+warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+
+
+def report_settings(settings: Settings) -> ReportSettings:
+    return ReportSettings(
+        marts_uri=settings.marts_uri,
+        lake_uri=settings.lake_uri,
+        downloads_dir=str(settings.downloads_dir),
+        timezone=settings.account_timezone,
+        s3_endpoint_url=settings.s3_endpoint_url,
+    )
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    partitions = daily_partitions(settings)
+    pipeline_jobs = [daily_job(), dimensions_job()]
+    recurring, invalid = load_catalog_file(settings.report_catalog)
+    for entry in invalid:
+        log.error(f"recurring report {entry.name!r} skipped: {'; '.join(entry.problems)}")
+    report_assets, report_jobs, schedules = [], [], []
+    for report in recurring:
+        report_asset = build_recurring_asset(report, settings.partition_start, settings.tz)
+        job, schedule = build_report_schedule(report, report_asset, settings.report_hour)
+        report_assets.append(report_asset)
+        report_jobs.append(job)
+        schedules.append(schedule)
+    s3 = settings.s3_endpoint_url
+    return Definitions(
+        assets=[
+            *ingestion_assets(partitions),
+            build_dbt_assets(partitions, settings.account_timezone),
+            *build_publish_assets(partitions),
+            *build_stats_assets(partitions, settings.tz, settings.week_start),
+            *report_assets,
+        ],
+        jobs=[*pipeline_jobs, one_time_report_job, *report_jobs],
+        schedules=schedules,
+        sensors=[
+            build_landing_sensor(partitions, settings.tz, pipeline_jobs),
+            build_failure_sensor([one_time_report_job, *report_jobs], settings.notify_webhook_url),
+        ],
+        resources={
+            "landing": StorageResource(uri=settings.landing_uri, s3_endpoint_url=s3),
+            "lake": LakeResource(uri=settings.lake_uri, s3_endpoint_url=s3),
+            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "dbt": dbt_resource(),
+            "marts": StorageResource(uri=settings.marts_uri, s3_endpoint_url=s3),
+            "reports": report_settings(settings),
+        },
+    )
+
+
+# Module-level accessors, so `reconstructable` can rebuild a job in another process. They
+# build from the environment as it is NOW, so a caller that changed the environment since
+# gets the jobs of its settings.
+def _job(name: str):
+    return build_definitions(Settings.from_env()).resolve_job_def(name)
+
+
+def promo_daily_job():
+    return _job(names.DAILY_JOB)
+
+
+def promo_dimensions_job():
+    return _job(names.DIMENSIONS_JOB)

@@ -1,0 +1,227 @@
+"""The lake: accepted records, quarantine and manifests as files in a `Storage`, laid out
+by `promo.layout` (one folder per UTC landing date, mirroring the landing zone).
+
+Ingestion of one landing folder (`ingest_folder`) classifies its lines (`promo.ingest`),
+writes accepted rows, quarantined lines and a manifest, and tells which later folders
+must be classified again (see docs/architecture.md). Every file goes through the
+storage's atomic `put_file`, so a reader (dbt) sees the old file or the new one. Writing a
+folder again from the same input gives byte-identical Parquet (no timestamps inside;
+rows in file/line order).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from promo import layout
+from promo.contract import Stream
+from promo.ingest import FolderResult, classify_folder
+from promo.storage import Storage, StoredObject
+
+DIMENSION_FOLDER = date(1970, 1, 1)  # dimension snapshots are not dated
+
+
+class Lake:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    # -- files --------------------------------------------------------------------------
+    def write_parquet(self, frame: pl.DataFrame, key: str) -> None:
+        with tempfile.TemporaryDirectory(prefix="promo-lake-") as tmp:
+            local = Path(tmp) / "part.parquet"
+            frame.write_parquet(local, compression="zstd", statistics=True)
+            self.storage.put_file(local, key)
+
+    def write_json(self, payload: Any, key: str) -> None:
+        text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
+        self.storage.put_bytes(text.encode(), key)
+
+    @contextmanager
+    def local(self, *keys: str) -> Iterator[list[Path]]:
+        """Local paths of lake files: in place for a local lake, else temporary copies
+        (under their own keys, so `utc_date=` stays in every path)."""
+        paths = [self.storage.local_path(k) for k in keys]
+        if all(p is not None for p in paths):
+            yield paths
+            return
+        with tempfile.TemporaryDirectory(prefix="promo-lake-") as tmp:
+            copies = []
+            for key in keys:
+                copy = Path(tmp) / key
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(self.storage.read_bytes(key))
+                copies.append(copy)
+            yield copies
+
+    def row_count(self, key: str) -> int:
+        with self.local(key) as (path,):
+            return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+    def exists(self, key: str) -> bool:
+        return self.storage.exists(key)
+
+    # -- what the lake holds --------------------------------------------------------------
+    def accepted_folders(self, stream: str) -> dict[date, str]:
+        """UTC date -> key of the accepted file, for every folder of a stream."""
+        out = {}
+        for obj in self.storage.list(f"{layout.ACCEPTED}/{stream}/"):
+            folder = layout.utc_folder_of(obj.key)
+            if folder is not None and obj.key == layout.lake_accepted(stream, folder):
+                out[folder] = obj.key
+        return dict(sorted(out.items()))
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """Every event folder's manifest (what was ingested from which landing files)."""
+        keys = [o.key for o in self.storage.list(f"{layout.MANIFESTS}/") if o.key.endswith(".json")]
+        return [json.loads(self.storage.read_bytes(k)) for k in sorted(keys)]
+
+    def read_manifest(self, stream: str, folder: date) -> dict[str, Any] | None:
+        key = layout.lake_manifest(stream, folder)
+        return json.loads(self.storage.read_bytes(key)) if self.storage.exists(key) else None
+
+    def id_lookup(self, stream: Stream, folder: date):
+        """Ids held by the accepted data of every other folder of the stream.
+
+        Same-content redeliveries always sit in one folder (the folder is the UTC date of
+        the event), so a hit in another folder is always a conflict.
+        """
+        others = [k for d, k in self.accepted_folders(stream.name).items() if d != folder]
+
+        def lookup(ids: pl.Series) -> pl.DataFrame:
+            if not others:
+                return pl.DataFrame(schema={"id": pl.String, "folder": pl.Date})
+            with self.local(*others) as paths:
+                return (
+                    pl.scan_parquet(paths, include_file_paths="_path")
+                    .select(pl.col(stream.id_field).alias("id"), "_path")
+                    .filter(pl.col("id").is_in(ids.unique().implode()))
+                    .with_columns(
+                        pl.col("_path")
+                        .str.extract(r"utc_date=(\d{4}-\d{2}-\d{2})")
+                        .str.to_date()
+                        .alias("folder")
+                    )
+                    .select("id", "folder")
+                    .collect()
+                )
+
+        return lookup
+
+    # -- writing one classified folder ------------------------------------------------------
+    def write_folder(self, result: FolderResult, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """Publish one classified folder: accepted, quarantine, then the manifest."""
+        stream, folder = result.stream, result.folder
+        self.write_parquet(result.accepted, layout.lake_accepted(stream, folder))
+        self.write_parquet(result.quarantine, layout.lake_quarantine(stream, folder))
+        manifest = {
+            "stream": stream,
+            "utc_date": folder.isoformat(),
+            "inputs": inputs,
+            "lines": result.lines,
+            "accepted": result.accepted.height,
+            "duplicates": result.duplicates,
+            "quarantined": result.quarantine.height,
+            "quarantined_by_reason": result.quarantined_by_reason,
+            "later_folders_holding_its_ids": [d.isoformat() for d in result.later_folders],
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self.write_json(manifest, layout.lake_manifest(stream, folder))
+        return manifest
+
+
+# -- ingestion ------------------------------------------------------------------------------
+def list_landing_folder(landing: Storage, stream: str, folder: date):
+    """Contract files of a landing folder, and other files found there (reported, not
+    read): only `*.jsonl` / `*.jsonl.gz` directly in the folder."""
+    prefix = layout.landing_folder(stream, folder)
+    objects = landing.list(prefix)
+    events = [o for o in objects if "/" not in o.key[len(prefix) :] and layout.is_event_file(o.key)]
+    ignored = [o.key for o in objects if o not in events]
+    return events, ignored
+
+
+def ingest_folder(landing: Storage, lake: Lake, stream: Stream, folder: date) -> dict[str, Any]:
+    """Classify one landing folder and write it to the lake; returns its manifest (with
+    the files found there but not read, under `ignored_files`)."""
+    events, ignored = list_landing_folder(landing, stream.name, folder)
+    prefix = layout.landing_folder(stream.name, folder)
+    names = [o.key[len(prefix) :] for o in events]
+    result = classify_folder(
+        stream,
+        folder,
+        names,
+        lambda name: landing.open(prefix + name),
+        others=lake.id_lookup(stream, folder),
+    )
+    result.ignored_files = ignored
+    manifest = lake.write_folder(result, [_input(o) for o in events])
+    manifest["ignored_files"] = ignored
+    return manifest
+
+
+def _input(obj: StoredObject) -> dict[str, Any]:
+    return {"file": obj.key, "size": obj.size, "version": obj.version}
+
+
+def accounting_problems(stream: Stream, lake: Lake, manifests: list[dict[str, Any]]) -> list[str]:
+    """Folders where lines != accepted + duplicates + quarantined, with accepted and
+    quarantined counted again from the Parquet files as written (not from memory)."""
+    problems = []
+    for m in manifests:
+        folder = date.fromisoformat(m["utc_date"])
+        accepted = lake.row_count(layout.lake_accepted(stream.name, folder))
+        quarantined = lake.row_count(layout.lake_quarantine(stream.name, folder))
+        total = accepted + m["duplicates"] + quarantined
+        if total != m["lines"]:
+            problems.append(
+                f"{folder}: {m['lines']} lines but {accepted} accepted + "
+                f"{m['duplicates']} duplicates + {quarantined} quarantined = {total}"
+            )
+    return problems
+
+
+# -- dimensions -----------------------------------------------------------------------------
+def newest_dimension_file(landing: Storage, name: str) -> str | None:
+    """`dimensions/<name>.jsonl[.gz]` or any file under `dimensions/<name>/`: the last by
+    name order wins (snapshots named by date sort by date)."""
+    keys = [
+        o.key
+        for o in landing.list(f"{layout.DIMENSIONS}/")
+        if layout.is_dimension_snapshot(o.key, name)
+    ]
+    return max(keys) if keys else None
+
+
+def load_dimension(landing: Storage, lake: Lake, stream: Stream) -> tuple[str | None, FolderResult]:
+    """Classify the newest snapshot of a dimension and write it (rows, quarantine)."""
+    key = newest_dimension_file(landing, stream.name)
+    folder, _, name = (key or "/").rpartition("/")
+    result = classify_folder(
+        stream, DIMENSION_FOLDER, [name] if key else [], lambda n: landing.open(f"{folder}/{n}")
+    )
+    lake.write_parquet(result.accepted.drop("_file", "_line"), layout.lake_dimension(stream.name))
+    lake.write_parquet(result.quarantine, layout.lake_dimension_quarantine(stream.name))
+    return key, result
+
+
+def dimension_accounting_problem(
+    stream: Stream, lake: Lake, lines: int, duplicates: int
+) -> str | None:
+    """The snapshot's lines = rows + duplicates + quarantined, counted again from the files."""
+    rows = lake.row_count(layout.lake_dimension(stream.name))
+    quarantined = lake.row_count(layout.lake_dimension_quarantine(stream.name))
+    total = rows + duplicates + quarantined
+    if total == lines:
+        return None
+    return (
+        f"{lines} lines but {rows} rows + {duplicates} duplicates + {quarantined} quarantined"
+        f" = {total}"
+    )
