@@ -14,7 +14,7 @@ DEMO_DAYS ?= 28
 DEMO_END ?= 2026-11-15
 DEMO_SCALE ?= 2000
 
-.PHONY: install demo test test-fast dev bench lint dbt-parse clean browser emulators
+.PHONY: install demo test test-fast dev bench lint dbt-parse clean browser emulators postgres
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -34,7 +34,7 @@ demo: install dbt-parse
 	DEMO_START=$(DEMO_START) DEMO_DAYS=$(DEMO_DAYS) DEMO_END=$(DEMO_END) DEMO_SCALE=$(DEMO_SCALE) \
 		$(BIN)/python scripts/demo.py
 
-test: install dbt-parse lint browser emulators
+test: install dbt-parse lint browser emulators postgres
 	$(BIN)/python -m pytest
 
 test-fast: install
@@ -59,6 +59,9 @@ browser:  ## headless Chromium for the stats page tests (Debian package; needs r
 
 emulators:  ## Azurite into .tools/ (npm registry) for the cloud storage tests; the GCS emulator comes with `install`
 	bash scripts/install_emulators.sh
+
+postgres:  ## PostgreSQL server binaries for the instance tests (Debian package; needs root)
+	bash scripts/install_postgres.sh
 
 clean:
 	rm -rf $(PROMO_HOME) dbt_project/target tests/artifacts

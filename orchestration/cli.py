@@ -71,6 +71,22 @@ def cmd_materialize(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def cmd_recover(args: argparse.Namespace, settings: Settings) -> int:
+    from orchestration.instance import open_instance
+    from orchestration.recovery import recover, recover_run
+
+    local = settings.dagster_pg_url is None
+    with open_instance(settings) as instance:
+        try:
+            lines = [recover_run(instance, args.run, local)] if args.run else []
+        except LookupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        lines += recover(instance, local)
+    print("\n".join(lines) if lines else "nothing to recover: no run was left by a gone process")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     for key, value in settings.describe().items():
         print(f"{key} = {value}")
@@ -125,6 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--end", type=_date, required=True, help="last local day, inclusive")
     mat.set_defaults(func=cmd_materialize)
 
+    rec = sub.add_parser(
+        "recover",
+        help="mark runs whose process is gone as failed and free their pool slots",
+        description="Runs killed outright (SIGKILL, a lost machine) stay STARTED in the "
+        "instance and keep their slot in the duckdb_warehouse pool. Mark every run whose "
+        "process is gone from this machine as failed, with the reason, and free its slots "
+        "(`materialize` does this by itself before it starts). --run releases one run "
+        "that cannot be checked from here (started on another machine): check first that "
+        "its process is gone.",
+    )
+    rec.add_argument("--run", help="a run id whose process you know is gone")
+    rec.set_defaults(func=cmd_recover)
+
     add_report_parser(sub)
     add_stats_parser(sub)
 
@@ -155,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     audit_log(settings)
-    return args.func(args, settings)
+    from orchestration.instance import InstanceError
+
+    try:
+        return args.func(args, settings)
+    except InstanceError as exc:  # an unreachable instance: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

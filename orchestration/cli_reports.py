@@ -151,6 +151,7 @@ def launch_one_time(spec, catalog, settings: Settings, user: str, now: datetime 
     from assets.reports import one_time_report_job, report_tags
     from orchestration.instance import open_instance
     from orchestration.location import report_settings
+    from orchestration.recovery import process_tags
     from orchestration.registry import one_time_reports
     from promo.reports.request import prepare, to_run_config
 
@@ -164,7 +165,7 @@ def launch_one_time(spec, catalog, settings: Settings, user: str, now: datetime 
                 "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
             },
             resources={"reports": report_settings(settings)},
-            tags=report_tags(config),
+            tags={**report_tags(config), **process_tags()},  # a killed run can be recovered
             raise_on_error=False,
         )
         entry = next(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from dagster import execute_job, reconstructable
+from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
 
 from orchestration import location
 from orchestration.instance import open_instance
 from orchestration.partitions import daily_partitions
-from orchestration.settings import Settings
+from orchestration.recovery import PoolWatch, process_tags, recover
+from orchestration.settings import Settings, redact_postgres_url
 from promo import names
 
 # Dagster's console logger prints every engine event at DEBUG; INFO keeps our own lines
@@ -37,20 +38,37 @@ def check_range(
     return None
 
 
-def materialize_range(settings: Settings, start: date, end: date) -> tuple[bool, list[str]]:
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def materialize_range(
+    settings: Settings, start: date, end: date, notify=say
+) -> tuple[bool, list[str]]:
+    """Run the dimensions job, then the daily job over START..END. Runs left behind by a
+    killed process are recovered first; while a step waits for a pool, `notify` is told
+    which run holds it."""
     last = daily_partitions(settings).get_last_partition_key()
     problem = check_range(settings, start, end, last)
     if problem:
         return False, [f"error: {problem}"]
     lines = []
-    with open_instance(settings) as instance:
+    local = settings.dagster_pg_url is None  # SQLite: every run of the instance ran here
+    watch = PoolWatch(lambda: open_instance(settings), local, notify)
+    with open_instance(settings) as instance, watch:
+        for line in recover(instance, local):
+            notify(line)
         dims = execute_job(
-            reconstructable(location.promo_dimensions_job), instance, run_config=QUIET
+            reconstructable(location.promo_dimensions_job),
+            instance,
+            run_config=QUIET,
+            tags=process_tags(),
         )
         lines.append(f"dimensions run {dims.run_id}: {'ok' if dims.success else 'FAILED'}")
         if not dims.success:
             return False, lines
         tags = {names.RANGE_START_TAG: start.isoformat(), names.RANGE_END_TAG: end.isoformat()}
+        tags.update(process_tags())
         daily = execute_job(
             reconstructable(location.promo_daily_job), instance, run_config=QUIET, tags=tags
         )
@@ -58,14 +76,33 @@ def materialize_range(settings: Settings, start: date, end: date) -> tuple[bool,
             f"daily run {daily.run_id} for {start}..{end}: {'ok' if daily.success else 'FAILED'}"
         )
         if not daily.success:
-            failed = [e.step_key for e in daily.all_events if e.is_step_failure]
-            lines.append(f"failed steps: {', '.join(failed)} (see `make dev` -> Runs)")
+            lines.append(why_not(instance, daily))
             return False, lines
     lines += [
         f"lake (accepted records): {settings.lake_uri}/accepted",
         f"quarantine: {settings.lake_uri}/quarantine",
         f"warehouse (DuckDB, built by dbt): {settings.warehouse_path}",
         f"marts for BI (Parquet by day): {settings.marts_uri}",
-        f"dagster instance (runs, metadata): {settings.dagster_home}",
+        f"dagster instance (runs, metadata): {instance_location(settings)}",
     ]
     return True, lines
+
+
+def instance_location(settings: Settings) -> str:
+    if settings.dagster_pg_url:
+        return f"PostgreSQL {redact_postgres_url(settings.dagster_pg_url)}"
+    return str(settings.dagster_home)
+
+
+def why_not(instance: DagsterInstance, result) -> str:
+    """The failed steps of an unsuccessful run, or, when none failed (the run was stopped,
+    e.g. while its steps waited for a pool), its status and the reason Dagster recorded."""
+    failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    if failed:
+        return f"failed steps: {', '.join(failed)} (see `make dev` -> Runs)"
+    run = instance.get_run_by_id(result.run_id)
+    ends = instance.all_logs(
+        result.run_id, of_type={DagsterEventType.RUN_FAILURE, DagsterEventType.RUN_CANCELED}
+    )
+    reason = ends[-1].message if ends else "no reason recorded"
+    return f"run {result.run_id} ended {run.status.value} without a failed step: {reason}"

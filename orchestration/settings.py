@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from promo.timeutil import Weekday
@@ -46,6 +47,9 @@ class Settings:
     # chain. S3 and GCS clients find their own credentials; Azure's needs these handed in.
     azure_account_url: str | None = None
     azure_connection_string: str | None = field(default=None, repr=False)
+    # The Dagster instance in PostgreSQL (None: SQLite under dagster_home). It holds the
+    # password: kept out of repr(), shown by describe() without it.
+    dagster_pg_url: str | None = field(default=None, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -58,7 +62,10 @@ class Settings:
     def child_environment(self) -> dict[str, str]:
         """The environment of processes we start (dagster-graphql, `dagster dev`): ours,
         with DAGSTER_HOME pointing at this instance."""
-        return {**os.environ, "DAGSTER_HOME": str(self.dagster_home)}
+        env = {**os.environ, "DAGSTER_HOME": str(self.dagster_home)}
+        if self.dagster_pg_url:  # dagster.yaml names the variable (deploy/dagster-postgres.yaml)
+            env["PROMO_DAGSTER_PG_URL"] = self.dagster_pg_url
+        return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +147,7 @@ class Settings:
             user=get("PROMO_USER") or get("USER"),
             azure_account_url=azure_url,
             azure_connection_string=get("AZURE_STORAGE_CONNECTION_STRING"),
+            dagster_pg_url=_postgres_url(get("PROMO_DAGSTER_PG_URL")),
         )
 
     def describe(self) -> dict[str, str]:
@@ -151,6 +159,8 @@ class Settings:
             out["notify_webhook_url"] = f"{scheme}://{rest.split('/')[0].split('@')[-1]}/…"
         if self.azure_connection_string:  # it holds the account key
             out["azure_connection_string"] = "(set, not shown)"
+        if self.dagster_pg_url:
+            out["dagster_pg_url"] = redact_postgres_url(self.dagster_pg_url)
         return out
 
 
@@ -163,3 +173,57 @@ def _uri(value: str) -> str:
     if "://" in value:
         raise SettingsError(f"{value!r}: only local folders and s3:// URIs are supported")
     return str(Path(value).expanduser().resolve())
+
+
+PG_SCHEMES = ("postgresql", "postgresql+psycopg2")  # what dagster-postgres (psycopg2) takes
+
+
+def _postgres_url(value: str | None) -> str | None:
+    """PROMO_DAGSTER_PG_URL checked for the parts dagster-postgres needs. Messages show the
+    URL without its password."""
+    if value is None:
+        return None
+    shown = redact_postgres_url(value)
+    problem = None
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        parts, port, problem = None, None, "has a port that is not a number"
+    if parts is None:
+        pass
+    elif parts.scheme not in PG_SCHEMES:
+        problem = "must start with postgresql://"
+    elif parts.netloc.count("@") > 1:
+        problem = "has a raw '@' in its user or password (percent-encode it: %40)"
+    elif not parts.username:
+        problem = "names no user"
+    elif not parts.hostname:
+        problem = "names no host"
+    elif port == 0:
+        problem = "has port 0"
+    elif not parts.path.strip("/") or "/" in parts.path.strip("/"):
+        problem = "names no database (…/dbname at the end)"
+    if problem:
+        raise SettingsError(
+            f"PROMO_DAGSTER_PG_URL={shown!r} {problem}: expected "
+            "postgresql://user:password@host:port/database"
+        )
+    return value
+
+
+def redact_postgres_url(url: str) -> str:
+    """The URL with its password (in the user part or a `password=` parameter) replaced by
+    `***`, for settings listings and error messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***"  # not a URL at all: nothing of it is safe to show
+    netloc, slash, tail = rest.partition("/")
+    user, at, host = netloc.rpartition("@")
+    if at and ":" in user:
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    path, question, query = tail.partition("?")
+    if question:
+        params = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(query)]
+        query = urlencode(params, safe="*")
+    return f"{scheme}://{netloc}{slash}{path}{question}{query}"

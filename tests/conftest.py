@@ -39,6 +39,22 @@ def s3_endpoint() -> str:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (see tests/postgres.py)."""
+    from tests.postgres import remove, start_postgres
+
+    server = start_postgres()
+    yield server
+    remove(server)
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres_server.create_database()
+
+
 @pytest.fixture
 def s3_bucket(s3_endpoint, request) -> str:
     """A fresh bucket for one test; returns its name."""

@@ -189,7 +189,9 @@ def test_a_backfill_over_a_custom_range_is_one_file_and_a_rerun_the_same(
 
 # ---------------------------------------------------------------------------- CLI
 @pytest.fixture
-def cli(berlin_pipeline, tmp_path, monkeypatch):
+def cli(berlin_pipeline, tmp_path, monkeypatch, request):
+    """The CLI's environment over the Berlin marts, with the instance in SQLite under
+    DAGSTER_HOME, or in PostgreSQL when parametrized with "postgres"."""
     built, _, _ = berlin_pipeline
     access = tmp_path / "access.yaml"
     access.write_text(
@@ -203,6 +205,8 @@ def cli(berlin_pipeline, tmp_path, monkeypatch):
         PROMO_REPORT_CATALOG=str(tmp_path / "catalog.yaml"),
         DAGSTER_HOME=str(tmp_path / "dagster_home"),
     )
+    if getattr(request, "param", "sqlite") == "postgres":
+        env["PROMO_DAGSTER_PG_URL"] = request.getfixturevalue("pg_url")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return Settings.from_env()
@@ -305,6 +309,7 @@ def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
     assert "only a Created report can" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("cli", ["sqlite", "postgres"], indirect=True)
 def test_a_report_launched_from_the_launchpad_is_listed_by_name(cli, capsys):
     """The UI's launchpad sets no tags: the list reads the launch config while the run is
     Creating, and the run tags itself when it starts."""
@@ -339,6 +344,7 @@ def test_a_report_launched_from_the_launchpad_is_listed_by_name(cli, capsys):
     assert Path(created["location"]).name == "reward-assignment_2026-10-22_2026-10-28.csv"
 
 
+@pytest.mark.parametrize("cli", ["sqlite", "postgres"], indirect=True)
 def test_cli_recurring_create_stop_start_delete_keeps_files(
     cli, tmp_path, capsys, s3_bucket, s3_endpoint, monkeypatch
 ):

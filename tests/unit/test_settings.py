@@ -73,3 +73,39 @@ def test_azure_account_url_must_be_a_url():
     assert Settings.from_env({"PROMO_AZURE_ACCOUNT_URL": url}).azure_account_url == url
     with pytest.raises(SettingsError, match="PROMO_AZURE_ACCOUNT_URL"):
         Settings.from_env({"PROMO_AZURE_ACCOUNT_URL": "acc.blob.core.windows.net"})
+
+
+PG_PASSWORD = "s3cr3t-pg-pass"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql://promo:{PG_PASSWORD}@db:5432/dagster",  # not PostgreSQL
+        f"postgresql://promo:{PG_PASSWORD}@db:54x2/dagster",  # port not a number
+        f"postgresql://promo:{PG_PASSWORD}@db:5432",  # no database
+        f"postgresql://promo:{PG_PASSWORD}@db:5432/a/b",  # not one database name
+        f"postgresql://:{PG_PASSWORD}@db:5432/dagster",  # no user
+        f"postgresql://promo:{PG_PASSWORD}@:5432/dagster",  # no host
+        f"postgresql://promo:{PG_PASSWORD}@x@db:5432/dagster",  # raw @ in the password
+        f"promo:{PG_PASSWORD}@db:5432/dagster",  # not a URL
+    ],
+)
+def test_a_malformed_dagster_pg_url_is_refused_naming_the_variable_not_the_password(url):
+    with pytest.raises(SettingsError, match="PROMO_DAGSTER_PG_URL") as refused:
+        Settings.from_env({"PROMO_DAGSTER_PG_URL": url})
+    assert PG_PASSWORD not in str(refused.value)
+
+
+def test_the_dagster_pg_url_is_shown_without_its_password():
+    url = f"postgresql://promo:{PG_PASSWORD}@db.internal:5432/dagster?sslmode=require"
+    s = Settings.from_env({"PROMO_DAGSTER_PG_URL": url})
+    assert s.dagster_pg_url == url
+    shown = s.describe()["dagster_pg_url"]
+    assert shown == "postgresql://promo:***@db.internal:5432/dagster?sslmode=require"
+    assert PG_PASSWORD not in repr(s)
+    in_query = Settings.from_env(
+        {"PROMO_DAGSTER_PG_URL": f"postgresql://promo@db/dagster?password={PG_PASSWORD}"}
+    )
+    assert PG_PASSWORD not in str(in_query.describe())
+    assert Settings.from_env({}).dagster_pg_url is None  # SQLite under DAGSTER_HOME
