@@ -126,7 +126,10 @@ def spark_relation(spark_dir: Path, mart: str) -> str:
 
 
 def read_mart(con, relation: str) -> Mart:
-    types = {name: kind for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {relation}")}
+    types = {
+        name: kind
+        for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    }
     rows = con.execute(f"SELECT * FROM {relation} ORDER BY ALL").fetchall()
     return Mart(types, rows)
 
@@ -199,9 +202,10 @@ def window_rerun(full_build, engines):
 def emptied_day(window_rerun, engines):
     """Then the last landing folder loses its files, is re-ingested (zero-row Parquet
     in the lake) and the local days it overlaps are re-run."""
-    landing = Path(engines.settings.landing_uri)
-    for stream in contract.STREAMS:
-        shutil.rmtree(landing / "events" / stream / f"date={EMPTIED_FOLDER}")
+    folders = list(Path(engines.settings.landing_uri).glob(f"events/*/date={EMPTIED_FOLDER}"))
+    assert {f.parent.name for f in folders} == set(contract.STREAMS)
+    for folder in folders:
+        shutil.rmtree(folder)
     ingest(engines.settings)
     engines.both("run", "2026-10-26", LOCAL_LAST)
     return engines.marts()
