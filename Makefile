@@ -14,7 +14,11 @@ DEMO_DAYS ?= 28
 DEMO_END ?= 2026-11-15
 DEMO_SCALE ?= 2000
 
+<<<<<<< HEAD
 .PHONY: install demo test test-fast dev bench lint dbt-parse clean browser emulators postgres
+=======
+.PHONY: install install-spark demo test test-fast dev bench lint dbt-parse clean browser java
+>>>>>>> spark
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -23,7 +27,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The Spark engine (pyspark, ~490 MB, and Java 17) only when asked for:
+# `make install-spark`, or `make install PROMO_ENGINE=spark`.
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $@
+
+install: $(VENV)/.installed $(if $(filter spark,$(PROMO_ENGINE)),install-spark)
+
+install-spark: $(VENV)/.installed-spark java
 
 # dbt needs its manifest before the Dagster code location can be imported; `dbt parse`
 # does not open the warehouse file (unlike `dbt compile`, which takes DuckDB's lock).
@@ -53,6 +65,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
+
+java:  ## Java 17 for the Spark engine (Debian package; needs root; nothing when `java` exists)
+	bash scripts/install_java.sh
 
 browser:  ## headless Chromium for the stats page tests (Debian package; needs root)
 	bash scripts/install_browser.sh

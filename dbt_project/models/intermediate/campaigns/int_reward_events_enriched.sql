@@ -24,10 +24,10 @@ enriched as (
         -- What the user received, as text, whatever the reward type (report column
         -- `reward_value`). NULL for a custom reward without credits (physical/digital).
         case reward_events.reward_type
-            when 'LOYALTY_POINTS' then cast(reward_events.points as varchar)
+            when 'LOYALTY_POINTS' then cast(reward_events.points as string)
             when 'COUPON' then reward_events.coupon_code
             when 'PARTNER_VOUCHER' then reward_events.voucher_code
-            when 'CUSTOM_REWARD' then cast(reward_events.credits as varchar)
+            when 'CUSTOM_REWARD' then cast(reward_events.credits as string)
         end as reward_value
 
     from reward_events

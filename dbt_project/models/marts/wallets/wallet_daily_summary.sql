@@ -61,12 +61,12 @@ wallet_days as (
 
     from wallet_first_days
     cross join latest_day
-    cross join
-        generate_series(
-            wallet_first_days.first_local_date,
-            latest_day.latest_local_date,
-            interval 1 day
-        ) as day_starts (day_start)
+    {{ cross_join_day_series(
+        'wallet_first_days.first_local_date',
+        'latest_day.latest_local_date',
+        'day_starts',
+        'day_start'
+    ) }}
 
 ),
 
