@@ -14,11 +14,8 @@ DEMO_DAYS ?= 28
 DEMO_END ?= 2026-11-15
 DEMO_SCALE ?= 2000
 
-<<<<<<< HEAD
-.PHONY: install demo test test-fast dev bench lint dbt-parse clean browser emulators postgres
-=======
-.PHONY: install install-spark demo test test-fast dev bench lint dbt-parse clean browser java
->>>>>>> spark
+.PHONY: install install-spark demo test test-fast dev bench lint dbt-parse clean browser java \
+	emulators postgres
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 

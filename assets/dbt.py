@@ -54,7 +54,7 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
     ):
         """dbt build for the run's account-timezone days (min_date..max_date)."""
         start, end = context.partition_time_window
-        variables = dbt_vars(start, end, timezone, lake.uri, warehouse.path)
+        variables = {**dbt_vars(start, end, timezone, lake.uri), **warehouse.dbt_vars()}
         context.log.info(f"dbt build with vars {variables}")
         invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
         yield from invocation.stream()

@@ -29,6 +29,7 @@ from promo.marts import MARTS, Mart
 from promo.names import WAREHOUSE_POOL
 from promo.timeutil import days, window_days
 from resources import StorageResource
+from resources.dbt import mart_columns
 from resources.warehouse import WarehouseResource
 
 
@@ -40,11 +41,19 @@ def warehouse_key(mart: str) -> AssetKey:
     return AssetKey(["warehouse", mart])
 
 
-def publish_partition(con, storage, mart: Mart, day: date | None, tmp: Path) -> dict[str, Any]:
-    """Write one partition (or the snapshot) and its manifest; returns the manifest."""
+def publish_partition(
+    con, storage, mart: Mart, day: date | None, tmp: Path, columns: list[str] | None = None
+) -> dict[str, Any]:
+    """Write one partition (or the snapshot) and its manifest; returns the manifest.
+
+    `columns` fixes the published column order (the mart's declared columns): Spark
+    writes its partition column last, and BI must not see which engine built a mart."""
     where = "WHERE local_date = $day" if day else ""
     params = {"day": day} if day else None
-    relation = con.sql(f"SELECT * FROM {mart.name} {where} ORDER BY {mart.order_by}", params=params)
+    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    relation = con.sql(
+        f"SELECT {select} FROM {mart.name} {where} ORDER BY {mart.order_by}", params=params
+    )
     local = tmp / f"{mart.name}-{day}.parquet"
     relation.to_parquet(str(local), compression="zstd")
     meta = pq.ParquetFile(local)
@@ -103,12 +112,17 @@ def build_publish_assets(partitions: PartitionsDefinition):
     ):
         first, last = window_days(*context.partition_time_window)
         storage = marts.storage()
-        selected = {k.path[-1] for k in context.selected_asset_keys}
-        with warehouse.connect() as con, tempfile.TemporaryDirectory() as tmp:
-            for mart in (m for m in MARTS.values() if m.name in selected):
+        selected = [
+            m for m in MARTS.values() if m.name in {k.path[-1] for k in context.selected_asset_keys}
+        ]
+        columns = mart_columns()
+        daily = {m.name: m.daily for m in selected}
+        with warehouse.connect(daily) as con, tempfile.TemporaryDirectory() as tmp:
+            for mart in selected:
                 to_publish = days_to_publish(con, mart, first, last) if mart.daily else [None]
                 manifests = [
-                    publish_partition(con, storage, mart, day, Path(tmp)) for day in to_publish
+                    publish_partition(con, storage, mart, day, Path(tmp), columns[mart.name])
+                    for day in to_publish
                 ]
                 yield MaterializeResult(
                     asset_key=published_key(mart.name),

@@ -78,8 +78,12 @@ def build_definitions(settings: Settings) -> Definitions:
         resources={
             "landing": StorageResource(uri=settings.landing_uri, s3_endpoint_url=s3),
             "lake": LakeResource(uri=settings.lake_uri, s3_endpoint_url=s3),
-            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
-            "dbt": dbt_resource(),
+            "warehouse": WarehouseResource(
+                path=str(settings.warehouse_path),
+                engine=settings.engine,
+                spark_dir=str(settings.spark_warehouse_dir),
+            ),
+            "dbt": dbt_resource(settings.engine),
             "marts": StorageResource(uri=settings.marts_uri, s3_endpoint_url=s3),
             "reports": report_settings(settings),
         },

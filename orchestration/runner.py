@@ -11,7 +11,8 @@ from orchestration import location
 from orchestration.instance import open_instance
 from orchestration.partitions import daily_partitions
 from orchestration.recovery import PoolWatch, process_tags, recover
-from orchestration.settings import Settings, redact_postgres_url
+from orchestration.settings import Settings
+from orchestration.urls import redact_postgres_url
 from promo import names
 
 # Dagster's console logger prints every engine event at DEBUG; INFO keeps our own lines

@@ -1,8 +1,9 @@
 """The one place that reads the environment.
 
-Every setting has the `PROMO_` prefix and is documented in README.md and `.env.example`.
-`Settings.from_env()` is called where a process starts (the code location, the CLI, a
-test fixture); everything else receives a `Settings` object.
+Every setting is documented in README.md and `.env.example`. `Settings.from_env()` is
+called where a process starts (the code location, the CLI, the service, a test fixture);
+everything else receives a `Settings` object. A value the pipeline cannot use stops the
+process with a message naming the variable, never showing a secret.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from orchestration.urls import host_only, postgres_problem, redact_postgres_url, without_credentials
 from promo.timeutil import Weekday
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+ENGINES = ("duckdb", "spark")
 
 
 class SettingsError(ValueError):
@@ -50,6 +52,8 @@ class Settings:
     # The Dagster instance in PostgreSQL (None: SQLite under dagster_home). It holds the
     # password: kept out of repr(), shown by describe() without it.
     dagster_pg_url: str | None = field(default=None, repr=False)
+    engine: str = "duckdb"  # what dbt builds the marts on: duckdb | spark
+    spark_warehouse_dir: Path | None = None  # the Spark engine's tables and catalog
 
     @property
     def tz(self) -> ZoneInfo:
@@ -69,94 +73,49 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            value = env.get(name)
-            return value if value not in (None, "") else None
-
-        home = Path(get("PROMO_HOME") or REPO_ROOT / ".promo").expanduser().resolve()
-        lake = get("PROMO_LAKE_URI") or str(home / "lake")
-        if lake.startswith("s3://"):
+        read = _Reader(os.environ if env is None else env)
+        home = read.path("PROMO_HOME", REPO_ROOT / ".promo")
+        if read.text("PROMO_LAKE_URI", "").startswith("s3://"):
             # dbt reads the lake with DuckDB, and DuckDB's S3 support (httpfs) is a
             # download at run time that offline machines cannot make.
             raise SettingsError(
                 "PROMO_LAKE_URI must be a local folder (dbt reads the lake with DuckDB, "
-                f"whose S3 extension is not available offline); got {lake!r}"
+                f"whose S3 extension is not available offline); got {read.text('PROMO_LAKE_URI')!r}"
             )
-        timezone = get("PROMO_ACCOUNT_TIMEZONE") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SettingsError(
-                f"PROMO_ACCOUNT_TIMEZONE={timezone!r} is not an IANA time zone name "
-                "(for example Europe/Berlin or Asia/Kolkata)"
-            ) from exc
-        start_text = get("PROMO_PARTITION_START") or "2025-01-01"
-        try:
-            start = date.fromisoformat(start_text)
-        except ValueError as exc:
-            raise SettingsError(
-                f"PROMO_PARTITION_START={start_text!r} is not a date (YYYY-MM-DD)"
-            ) from exc
-        hour_text = get("PROMO_REPORT_HOUR") or "6"
-        if not hour_text.isdigit() or not 0 <= int(hour_text) <= 23:
-            raise SettingsError(f"PROMO_REPORT_HOUR={hour_text!r} must be an hour from 0 to 23")
-        week_text = get("PROMO_WEEK_START") or "monday"
-        try:
-            week_start = Weekday.parse(week_text)
-        except ValueError as exc:
-            raise SettingsError(
-                f"PROMO_WEEK_START={week_text!r} is not a weekday name (monday .. sunday)"
-            ) from exc
-        webhook = get("PROMO_NOTIFY_WEBHOOK_URL")
-        if webhook and not webhook.startswith(("http://", "https://")):
-            raise SettingsError(f"PROMO_NOTIFY_WEBHOOK_URL={webhook!r} must be an http(s) URL")
-        azure_url = get("PROMO_AZURE_ACCOUNT_URL")
-        if azure_url and not azure_url.startswith(("http://", "https://")):
-            raise SettingsError(
-                f"PROMO_AZURE_ACCOUNT_URL={azure_url!r} must be an http(s) URL "
-                "(https://<account>.blob.core.windows.net)"
-            )
+        engine = read.choice("PROMO_ENGINE", ENGINES, "duckdb")
         return cls(
             home=home,
-            landing_uri=_uri(get("PROMO_LANDING_URI") or str(home / "landing")),
-            lake_dir=Path(lake).expanduser().resolve(),
-            warehouse_path=Path(get("PROMO_WAREHOUSE_PATH") or home / "warehouse.duckdb")
-            .expanduser()
-            .resolve(),
-            marts_uri=_uri(get("PROMO_MARTS_URI") or str(home / "marts")),
-            downloads_dir=Path(get("PROMO_DOWNLOADS_DIR") or home / "downloads")
-            .expanduser()
-            .resolve(),
-            account_timezone=timezone,
-            s3_endpoint_url=get("PROMO_S3_ENDPOINT_URL"),
-            partition_start=start,
-            dagster_home=Path(get("DAGSTER_HOME") or home / "dagster_home").expanduser().resolve(),
-            report_catalog=Path(
-                get("PROMO_REPORT_CATALOG") or REPO_ROOT / "reports" / "recurring.yaml"
-            )
-            .expanduser()
-            .resolve(),
-            access_file=Path(get("PROMO_ACCESS_FILE") or home / "access.yaml")
-            .expanduser()
-            .resolve(),
-            notify_webhook_url=webhook,
-            report_hour=int(hour_text),
-            week_start=week_start,
-            user=get("PROMO_USER") or get("USER"),
-            azure_account_url=azure_url,
-            azure_connection_string=get("AZURE_STORAGE_CONNECTION_STRING"),
-            dagster_pg_url=_postgres_url(get("PROMO_DAGSTER_PG_URL")),
+            landing_uri=read.uri("PROMO_LANDING_URI", home / "landing"),
+            lake_dir=read.path("PROMO_LAKE_URI", home / "lake"),
+            warehouse_path=read.path("PROMO_WAREHOUSE_PATH", home / "warehouse.duckdb"),
+            marts_uri=read.uri("PROMO_MARTS_URI", home / "marts"),
+            downloads_dir=read.path("PROMO_DOWNLOADS_DIR", home / "downloads"),
+            account_timezone=read.timezone("PROMO_ACCOUNT_TIMEZONE"),
+            s3_endpoint_url=read.url("PROMO_S3_ENDPOINT_URL"),
+            partition_start=read.day("PROMO_PARTITION_START", date(2025, 1, 1)),
+            dagster_home=read.path("DAGSTER_HOME", home / "dagster_home"),
+            report_catalog=read.path("PROMO_REPORT_CATALOG", REPO_ROOT / "reports/recurring.yaml"),
+            access_file=read.path("PROMO_ACCESS_FILE", home / "access.yaml"),
+            notify_webhook_url=read.url("PROMO_NOTIFY_WEBHOOK_URL"),
+            report_hour=read.hour("PROMO_REPORT_HOUR", 6),
+            week_start=read.weekday("PROMO_WEEK_START", Weekday.MONDAY),
+            user=read.text("PROMO_USER") or read.text("USER"),
+            azure_account_url=read.url("PROMO_AZURE_ACCOUNT_URL"),
+            azure_connection_string=read.text("AZURE_STORAGE_CONNECTION_STRING"),
+            dagster_pg_url=read.postgres_url("PROMO_DAGSTER_PG_URL"),
+            engine=engine,
+            spark_warehouse_dir=read.path("PROMO_SPARK_WAREHOUSE_DIR", home / "spark_warehouse"),
         )
 
     def describe(self) -> dict[str, str]:
-        """Settings as text, for logs and `promo-reports settings`. Holds no secrets: a
-        webhook URL may carry a token in its path or query, so only its host is shown."""
+        """Settings as text, for logs and `promo-reports settings`, without secrets: a
+        webhook URL may carry a token in its path or query (only its host is shown), an
+        endpoint URL keys in its user part, the PostgreSQL URL a password."""
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         if self.notify_webhook_url:
-            scheme, _, rest = self.notify_webhook_url.partition("://")
-            out["notify_webhook_url"] = f"{scheme}://{rest.split('/')[0].split('@')[-1]}/…"
+            out["notify_webhook_url"] = host_only(self.notify_webhook_url)
+        if self.s3_endpoint_url:
+            out["s3_endpoint_url"] = without_credentials(self.s3_endpoint_url)
         if self.azure_connection_string:  # it holds the account key
             out["azure_connection_string"] = "(set, not shown)"
         if self.dagster_pg_url:
@@ -164,66 +123,84 @@ class Settings:
         return out
 
 
-def _uri(value: str) -> str:
-    """A folder becomes an absolute path; an s3:// URI is kept as given."""
-    if value.startswith("s3://"):
-        if len(value) <= len("s3://") or value[len("s3://") :].startswith("/"):
-            raise SettingsError(f"{value!r} is not an s3://bucket/prefix URI")
-        return value.rstrip("/")
-    if "://" in value:
-        raise SettingsError(f"{value!r}: only local folders and s3:// URIs are supported")
-    return str(Path(value).expanduser().resolve())
+class _Reader:
+    """Typed reads of environment variables; an empty value counts as unset."""
 
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
 
-PG_SCHEMES = ("postgresql", "postgresql+psycopg2")  # what dagster-postgres (psycopg2) takes
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.env.get(name)
+        return value if value not in (None, "") else default
 
+    def path(self, name: str, default: Path) -> Path:
+        return Path(self.text(name) or default).expanduser().resolve()
 
-def _postgres_url(value: str | None) -> str | None:
-    """PROMO_DAGSTER_PG_URL checked for the parts dagster-postgres needs. Messages show the
-    URL without its password."""
-    if value is None:
-        return None
-    shown = redact_postgres_url(value)
-    problem = None
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # raises on a port that is not a number from 0 to 65535
-    except ValueError:
-        parts, port, problem = None, None, "has a port that is not a number"
-    if parts is None:
-        pass
-    elif parts.scheme not in PG_SCHEMES:
-        problem = "must start with postgresql://"
-    elif parts.netloc.count("@") > 1:
-        problem = "has a raw '@' in its user or password (percent-encode it: %40)"
-    elif not parts.username:
-        problem = "names no user"
-    elif not parts.hostname:
-        problem = "names no host"
-    elif port == 0:
-        problem = "has port 0"
-    elif not parts.path.strip("/") or "/" in parts.path.strip("/"):
-        problem = "names no database (…/dbname at the end)"
-    if problem:
-        raise SettingsError(
-            f"PROMO_DAGSTER_PG_URL={shown!r} {problem}: expected "
-            "postgresql://user:password@host:port/database"
-        )
-    return value
+    def uri(self, name: str, default: Path) -> str:
+        """A folder becomes an absolute path; an s3:// URI is kept as given."""
+        value = self.text(name) or str(default)
+        if value.startswith("s3://"):
+            if len(value) <= len("s3://") or value[len("s3://") :].startswith("/"):
+                raise SettingsError(f"{name}={value!r} is not an s3://bucket/prefix URI")
+            return value.rstrip("/")
+        if "://" in value:
+            raise SettingsError(
+                f"{name}={value!r}: only local folders and s3:// URIs are supported"
+            )
+        return str(Path(value).expanduser().resolve())
 
+    def url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value and not value.startswith(("http://", "https://")):
+            raise SettingsError(f"{name}={host_only(value)!r} must be an http(s) URL")
+        return value
 
-def redact_postgres_url(url: str) -> str:
-    """The URL with its password (in the user part or a `password=` parameter) replaced by
-    `***`, for settings listings and error messages."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return "***"  # not a URL at all: nothing of it is safe to show
-    netloc, slash, tail = rest.partition("/")
-    user, at, host = netloc.rpartition("@")
-    if at and ":" in user:
-        netloc = f"{user.split(':', 1)[0]}:***@{host}"
-    path, question, query = tail.partition("?")
-    if question:
-        params = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(query)]
-        query = urlencode(params, safe="*")
-    return f"{scheme}://{netloc}{slash}{path}{question}{query}"
+    def timezone(self, name: str) -> str:
+        value = self.text(name, "UTC")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"{name}={value!r} is not an IANA time zone name "
+                "(for example Europe/Berlin or Asia/Kolkata)"
+            ) from exc
+        return value
+
+    def day(self, name: str, default: date) -> date:
+        value = self.text(name)
+        try:
+            return date.fromisoformat(value) if value else default
+        except ValueError:
+            raise SettingsError(f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
+
+    def hour(self, name: str, default: int) -> int:
+        value = self.text(name, str(default))
+        if not value.isdigit() or not 0 <= int(value) <= 23:
+            raise SettingsError(f"{name}={value!r} must be an hour from 0 to 23")
+        return int(value)
+
+    def weekday(self, name: str, default: Weekday) -> Weekday:
+        value = self.text(name)
+        try:
+            return Weekday.parse(value) if value else default
+        except ValueError:
+            raise SettingsError(
+                f"{name}={value!r} is not a weekday name (monday .. sunday)"
+            ) from None
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = (self.text(name) or default).strip().lower()
+        if value not in choices:
+            raise SettingsError(f"{name}={value!r} must be one of: {', '.join(choices)}")
+        return value
+
+    def postgres_url(self, name: str) -> str | None:
+        """Checked for the parts dagster-postgres needs; messages hide the password."""
+        value = self.text(name)
+        problem = postgres_problem(value) if value else None
+        if problem:
+            raise SettingsError(
+                f"{name}={redact_postgres_url(value)!r} {problem}: expected "
+                "postgresql://user:password@host:port/database"
+            )
+        return value

@@ -7,7 +7,9 @@ imports (`dbt parse`, which does not open the warehouse file: `make` targets run
 
 from __future__ import annotations
 
+import json
 import sys
+from functools import cache
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -17,9 +19,26 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 
-def dbt_resource() -> DbtCliResource:
+# The profile's target of each engine (profiles.yml): DuckDB is `dev`, the default.
+TARGETS = {"duckdb": "dev", "spark": "spark"}
+
+
+def dbt_resource(engine: str = "duckdb") -> DbtCliResource:
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=DBT_EXECUTABLE,
+        target=TARGETS[engine],
     )
+
+
+@cache
+def mart_columns() -> dict[str, list[str]]:
+    """Each mart model's columns in the order its YAML declares them (the manifest keeps
+    that order): what publishing selects, whichever engine built the table."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    return {
+        node["name"]: list(node["columns"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    }

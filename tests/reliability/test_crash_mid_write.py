@@ -438,8 +438,7 @@ def test_dbt_build_killed_mid_build(promo_env, tmp_path):
         datetime(2026, 10, 4, tzinfo=UTC),
         "UTC",
         str(settings.lake_dir),
-        str(warehouse),
-    )
+    ) | {"warehouse_path": str(warehouse)}
     command = [
         DBT_EXECUTABLE,
         "build",

@@ -12,12 +12,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def test_one_day_window():
     start = datetime(2026, 10, 25, tzinfo=BERLIN)
     end = datetime(2026, 10, 26, tzinfo=BERLIN)  # a 25-hour DST day is still one day
-    assert dbt_vars(start, end, "Europe/Berlin", "/lake", "/w/warehouse.duckdb") == {
+    assert dbt_vars(start, end, "Europe/Berlin", "/lake") == {
         "min_date": "2026-10-25",
         "max_date": "2026-10-25",
         "account_timezone": "Europe/Berlin",
         "lake_dir": "/lake",
-        "warehouse_path": "/w/warehouse.duckdb",
     }
 
 
