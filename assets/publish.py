@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster import (
     AssetExecutionContext,
@@ -55,7 +56,7 @@ def publish_partition(
         f"SELECT {select} FROM {mart.name} {where} ORDER BY {mart.order_by}", params=params
     )
     local = tmp / f"{mart.name}-{day}.parquet"
-    relation.to_parquet(str(local), compression="zstd")
+    write_parquet(relation.to_arrow_table(), local)
     meta = pq.ParquetFile(local)
     uri = storage.uri_of(layout.mart_file(mart.name, day))
     manifest = {
@@ -74,6 +75,14 @@ def publish_partition(
     storage.put_file(local, layout.mart_file(mart.name, day))
     local.unlink()
     return manifest
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Every published column is nullable: DuckDB marks a column REQUIRED when its table's
+    statistics have seen no null so far, which would make a mart's schema change from one
+    publish to the next (and differ between engines)."""
+    schema = pa.schema([f.with_nullable(True) for f in table.schema])
+    pq.write_table(table.cast(schema), path, compression="zstd")
 
 
 def days_to_publish(con, mart: Mart, first: date, last: date) -> list[date]:
