@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from promo.dbt_vars import dbt_vars
 from promo.names import WAREHOUSE_POOL
-from resources import LakeResource
+from resources.dagster_resources import LakeResource
 from resources.dbt import DBT_PROJECT
 from resources.warehouse import WarehouseResource
 
@@ -54,7 +54,8 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
     ):
         """dbt build for the run's account-timezone days (min_date..max_date)."""
         start, end = context.partition_time_window
-        variables = {**dbt_vars(start, end, timezone, lake.uri), **warehouse.dbt_vars()}
+        lake_vars = dbt_vars(start, end, timezone, lake.uri, lake.s3_endpoint_url)
+        variables = {**lake_vars, **warehouse.dbt_vars()}
         context.log.info(f"dbt build with vars {variables}")
         invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
         yield from invocation.stream()

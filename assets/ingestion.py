@@ -35,7 +35,7 @@ from promo.lake import (
     load_dimension,
 )
 from promo.timeutil import utc_folders_of_window
-from resources import LakeResource, StorageResource
+from resources.dagster_resources import LakeResource, StorageResource
 
 ACCOUNTED = "lines_accounted_for"
 

@@ -29,7 +29,7 @@ from promo import layout
 from promo.marts import MARTS, Mart
 from promo.names import WAREHOUSE_POOL
 from promo.timeutil import days, window_days
-from resources import StorageResource
+from resources.dagster_resources import StorageResource
 from resources.dbt import mart_columns
 from resources.warehouse import WarehouseResource
 

@@ -39,7 +39,7 @@ from promo.stats import KPIS, CampaignStats, all_campaign_stats, dumps, format_v
 from promo.stats_page import PageContext, campaign_page, index_page, subtitle
 from promo.storage import Storage
 from promo.timeutil import Weekday
-from resources import LakeResource, StorageResource
+from resources.dagster_resources import LakeResource, StorageResource
 
 MART = CAMPAIGN_DAILY_STATS.name
 # Chart images inline in the run's metadata: the live campaigns with the most rewards.

@@ -71,6 +71,15 @@ def cmd_materialize(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from orchestration.rebuild import rebuild
+
+    ok, lines = rebuild(settings)
+    for line in lines:
+        print(line)
+    return 0 if ok else 1
+
+
 def cmd_recover(args: argparse.Namespace, settings: Settings) -> int:
     from orchestration.instance import open_instance
     from orchestration.recovery import recover, recover_run
@@ -140,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--start", type=_date, required=True, help="first local day (YYYY-MM-DD)")
     mat.add_argument("--end", type=_date, required=True, help="last local day, inclusive")
     mat.set_defaults(func=cmd_materialize)
+
+    reb = sub.add_parser(
+        "rebuild",
+        help="rebuild the warehouse and republish every mart from the lake alone",
+        description="Remove the warehouse (a cache of the lake), then build it again with "
+        "dbt and republish every mart and the campaign stats, over every account-timezone "
+        "day the lake holds, as one run of the job promo_rebuild. The landing zone is not "
+        "read. Use it after losing the machine that held the warehouse.",
+    )
+    reb.set_defaults(func=cmd_rebuild)
 
     rec = sub.add_parser(
         "recover",

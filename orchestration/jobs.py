@@ -28,3 +28,15 @@ def dimensions_job():
         selection=AssetSelection.assets(*DIMENSION_KEYS),
         description="Load the newest snapshot of every dimension (campaigns, wallets, ...).",
     )
+
+
+def rebuild_job():
+    """The warehouse, the published marts and the stats from the lake alone: no landing
+    zone needed (the lake is the source of truth; the warehouse is its cache)."""
+    return define_asset_job(
+        names.REBUILD_JOB,
+        selection=AssetSelection.all()
+        - AssetSelection.groups("ingestion", "dimensions", "reports"),
+        description="Rebuild the warehouse and republish every mart from the lake, for the "
+        "selected account-timezone days (`promo-reports rebuild`: the lake's whole range).",
+    )

@@ -18,7 +18,7 @@ from assets.ingestion import ingestion_assets
 from assets.publish import build_publish_assets
 from assets.reports import ReportSettings, build_recurring_asset, one_time_report_job
 from assets.stats import build_stats_assets
-from orchestration.jobs import daily_job, dimensions_job
+from orchestration.jobs import daily_job, dimensions_job, rebuild_job
 from orchestration.notifications import build_failure_sensor
 from orchestration.partitions import daily_partitions
 from orchestration.schedules import build_report_schedule
@@ -26,7 +26,7 @@ from orchestration.sensors import build_landing_sensor
 from orchestration.settings import Settings
 from promo import names
 from promo.reports.recurring import load_catalog_file
-from resources import LakeResource, StorageResource
+from resources.dagster_resources import LakeResource, StorageResource
 from resources.dbt import dbt_resource
 from resources.warehouse import WarehouseResource
 
@@ -69,7 +69,7 @@ def build_definitions(settings: Settings) -> Definitions:
             *build_stats_assets(partitions, settings.tz, settings.week_start),
             *report_assets,
         ],
-        jobs=[*pipeline_jobs, one_time_report_job, *report_jobs],
+        jobs=[*pipeline_jobs, rebuild_job(), one_time_report_job, *report_jobs],
         schedules=schedules,
         sensors=[
             build_landing_sensor(partitions, settings.tz, pipeline_jobs),
@@ -103,3 +103,7 @@ def promo_daily_job():
 
 def promo_dimensions_job():
     return _job(names.DIMENSIONS_JOB)
+
+
+def promo_rebuild_job():
+    return _job(names.REBUILD_JOB)

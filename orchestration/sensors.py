@@ -26,7 +26,7 @@ from dagster import (
 from promo import contract, layout, names
 from promo.storage import StoredObject
 from promo.timeutil import local_days_for_utc_folder
-from resources import LakeResource, StorageResource
+from resources.dagster_resources import LakeResource, StorageResource
 
 
 def fingerprint(objects: list[StoredObject]) -> str:

@@ -30,7 +30,7 @@ class SettingsError(ValueError):
 class Settings:
     home: Path
     landing_uri: str
-    lake_dir: Path
+    lake_uri: str  # a folder or s3://bucket/prefix
     warehouse_path: Path
     marts_uri: str
     downloads_dir: Path
@@ -60,8 +60,11 @@ class Settings:
         return ZoneInfo(self.account_timezone)
 
     @property
-    def lake_uri(self) -> str:
-        return str(self.lake_dir)
+    def lake_dir(self) -> Path:
+        """The lake as a local folder (refused when it is on S3)."""
+        if "://" in self.lake_uri:
+            raise SettingsError(f"the lake is not a local folder: {self.lake_uri}")
+        return Path(self.lake_uri)
 
     def child_environment(self) -> dict[str, str]:
         """The environment of processes we start (dagster-graphql, `dagster dev`): ours,
@@ -75,18 +78,19 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         read = _Reader(os.environ if env is None else env)
         home = read.path("PROMO_HOME", REPO_ROOT / ".promo")
-        if read.text("PROMO_LAKE_URI", "").startswith("s3://"):
-            # dbt reads the lake with DuckDB, and DuckDB's S3 support (httpfs) is a
-            # download at run time that offline machines cannot make.
-            raise SettingsError(
-                "PROMO_LAKE_URI must be a local folder (dbt reads the lake with DuckDB, "
-                f"whose S3 extension is not available offline); got {read.text('PROMO_LAKE_URI')!r}"
-            )
         engine = read.choice("PROMO_ENGINE", ENGINES, "duckdb")
+        lake = read.uri("PROMO_LAKE_URI", home / "lake")
+        if engine == "spark" and lake.startswith("s3://"):
+            # The local Spark session reads the lake through Hadoop's s3a, whose jars come
+            # from Maven at run time; a cluster reads its own lake location (scale-out.md).
+            raise SettingsError(
+                f"PROMO_LAKE_URI={lake!r}: the Spark engine reads a local lake only "
+                "(on a cluster, point dbt's lake_dir at the cluster's s3a:// path)"
+            )
         return cls(
             home=home,
             landing_uri=read.uri("PROMO_LANDING_URI", home / "landing"),
-            lake_dir=read.path("PROMO_LAKE_URI", home / "lake"),
+            lake_uri=lake,
             warehouse_path=read.path("PROMO_WAREHOUSE_PATH", home / "warehouse.duckdb"),
             marts_uri=read.uri("PROMO_MARTS_URI", home / "marts"),
             downloads_dir=read.path("PROMO_DOWNLOADS_DIR", home / "downloads"),

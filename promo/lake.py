@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from promo import layout
 from promo.contract import Stream
@@ -45,25 +49,26 @@ class Lake:
         self.storage.put_bytes(text.encode(), key)
 
     @contextmanager
-    def local(self, *keys: str) -> Iterator[list[Path]]:
-        """Local paths of lake files: in place for a local lake, else temporary copies
-        (under their own keys, so `utc_date=` stays in every path)."""
-        paths = [self.storage.local_path(k) for k in keys]
-        if all(p is not None for p in paths):
-            yield paths
+    def local(self, key: str) -> Iterator[Path]:
+        """A local path of a lake file: in place for a local lake, else a temporary copy."""
+        path = self.storage.local_path(key)
+        if path is not None:
+            yield path
             return
         with tempfile.TemporaryDirectory(prefix="promo-lake-") as tmp:
-            copies = []
-            for key in keys:
-                copy = Path(tmp) / key
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                copy.write_bytes(self.storage.read_bytes(key))
-                copies.append(copy)
-            yield copies
+            copy = Path(tmp) / key.rpartition("/")[2]
+            copy.write_bytes(self.storage.read_bytes(key))
+            yield copy
+
+    def _open(self, key: str):
+        """A random-access file of a lake object (read in place, even on S3)."""
+        filesystem, root = self.storage.arrow()
+        return filesystem.open_input_file(f"{root}/{key}")
 
     def row_count(self, key: str) -> int:
-        with self.local(key) as (path,):
-            return pl.scan_parquet(path).select(pl.len()).collect().item()
+        """Rows of a Parquet file, from its footer alone."""
+        with self._open(key) as f:
+            return pq.ParquetFile(f).metadata.num_rows
 
     def exists(self, key: str) -> bool:
         return self.storage.exists(key)
@@ -93,25 +98,26 @@ class Lake:
         Same-content redeliveries always sit in one folder (the folder is the UTC date of
         the event), so a hit in another folder is always a conflict.
         """
-        others = [k for d, k in self.accepted_folders(stream.name).items() if d != folder]
+        others = {d: k for d, k in self.accepted_folders(stream.name).items() if d != folder}
 
         def lookup(ids: pl.Series) -> pl.DataFrame:
             if not others:
                 return pl.DataFrame(schema={"id": pl.String, "folder": pl.Date})
-            with self.local(*others) as paths:
-                return (
-                    pl.scan_parquet(paths, include_file_paths="_path")
-                    .select(pl.col(stream.id_field).alias("id"), "_path")
-                    .filter(pl.col("id").is_in(ids.unique().implode()))
-                    .with_columns(
-                        pl.col("_path")
-                        .str.extract(r"utc_date=(\d{4}-\d{2}-\d{2})")
-                        .str.to_date()
-                        .alias("folder")
-                    )
-                    .select("id", "folder")
-                    .collect()
-                )
+            filesystem, root = self.storage.arrow()
+            # One dataset over the other folders' files, read in parallel, only the id
+            # column; the folder comes from the hive path (utc_date=...).
+            dataset = ds.dataset(
+                [f"{root}/{key}" for key in others.values()],
+                filesystem=filesystem,
+                format="parquet",
+                partitioning=ds.partitioning(pa.schema([("utc_date", pa.date32())]), flavor="hive"),
+                partition_base_dir=f"{root}/{layout.ACCEPTED}/{stream.name}",
+            )
+            wanted = ids.unique().to_arrow().cast(pa.string())
+            table = dataset.to_table(
+                columns=[stream.id_field, "utc_date"], filter=pc.field(stream.id_field).isin(wanted)
+            )
+            return pl.from_arrow(table).rename({stream.id_field: "id", "utc_date": "folder"})
 
         return lookup
 

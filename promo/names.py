@@ -9,6 +9,7 @@ from __future__ import annotations
 # Jobs
 DAILY_JOB = "promo_daily"
 DIMENSIONS_JOB = "promo_dimensions"
+REBUILD_JOB = "promo_rebuild"
 ONE_TIME_REPORT_JOB = "one_time_report"
 
 

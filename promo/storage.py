@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+import pyarrow.fs as pafs
+
 # Temporary objects and files start with this and end with TMP_SUFFIX: listings skip
 # them, and no `*.parquet` / `*.csv` glob of a reader can match one left by a crash.
 TMP_PREFIX = ".tmp-"
@@ -96,3 +98,9 @@ class Storage(ABC):
         """The object as a local file, when the storage is a local folder (readers such
         as DuckDB then read it in place); None for remote storage."""
         return None
+
+    def arrow(self) -> tuple[pafs.FileSystem, str]:
+        """The storage as a pyarrow filesystem and the path of its root in it, for readers
+        that read columns or byte ranges in place (pyarrow, polars, DuckDB through
+        fsspec) instead of downloading whole objects."""
+        raise StorageError(f"{self.uri}: no pyarrow filesystem for this kind of storage")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow.fs as pafs
 from dagster_aws.s3 import S3Resource
 
 from promo.storage import (
@@ -31,6 +32,7 @@ from promo.storage import (
     is_temporary,
     temporary_name,
 )
+from resources.arrow_s3 import s3_filesystem
 from resources.storage_helpers import buffered, safe_reason, under_prefix
 
 STALE_AFTER_S = 3600  # a temporary this old belongs to a dead writer
@@ -65,6 +67,9 @@ class LocalStorage(Storage):
 
     def local_path(self, key: str) -> Path:
         return self._path(key)
+
+    def arrow(self) -> tuple[pafs.FileSystem, str]:
+        return pafs.LocalFileSystem(), str(self.root)
 
     def list(self, prefix: str = "") -> list[StoredObject]:
         base = self._path(prefix) if prefix else self.root
@@ -143,6 +148,10 @@ class S3Storage(Storage):
         if self._client is None:
             self._client = self._s3.get_client()
         return self._client
+
+    def arrow(self) -> tuple[pafs.FileSystem, str]:
+        root = f"{self.bucket}/{self.prefix}" if self.prefix else self.bucket
+        return s3_filesystem(self._s3.endpoint_url), root
 
     def _key(self, key: str) -> str:
         key = clean_key(key)

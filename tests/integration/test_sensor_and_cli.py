@@ -11,7 +11,7 @@ from dagster import DagsterInstance, build_sensor_context
 from orchestration.cli import main
 from orchestration.definitions import build_definitions
 from promo.generator import generate
-from resources import LakeResource, StorageResource
+from resources.dagster_resources import LakeResource, StorageResource
 from resources.storage import LocalStorage
 from tests.helpers import INGESTION_KEYS, lake_rows, raw_line_counts, run_daily
 

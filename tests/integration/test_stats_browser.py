@@ -27,7 +27,7 @@ from orchestration.cli_stats import cmd_stats
 from orchestration.settings import Settings
 from promo.stats import Campaign, campaign_stats, loads
 from promo.timeutil import Weekday
-from resources import LakeResource, StorageResource
+from resources.dagster_resources import LakeResource, StorageResource
 from tests.conftest import LOCAL_FIRST, LOCAL_LAST, make_env
 
 pytestmark = pytest.mark.integration

@@ -5,12 +5,17 @@ in docs/operations.md come from it, not from memory)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 FAULTS: dict[str, list[dict]] = defaultdict(list)
@@ -91,3 +96,39 @@ def figures_table() -> str:
             lost = fault.get("records_lost", 0)
             lines.append(f"| {fault['fault']} | {tried} | {survived} | {lost} |")
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ an S3 outage
+class Outage:
+    """A moto server on a fixed port that can be stopped and started again; moto keeps
+    its in-memory state across restarts in the same process, like a real outage."""
+
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = None
+
+    def up(self):
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def down(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def outage(s3_endpoint):  # s3_endpoint sets the fake credentials
+    server = Outage()
+    server.up()
+    boto3.client("s3", endpoint_url=server.url).create_bucket(Bucket="fault-bucket")
+    yield server
+    with contextlib.suppress(Exception):  # a test may have left it down
+        server.down()

@@ -7,7 +7,6 @@ metadata or errors."""
 import contextlib
 import json
 import os
-import socket
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -21,7 +20,6 @@ import polars as pl
 import pytest
 from botocore.exceptions import ConnectionClosedError
 from dagster import DagsterInstance
-from moto.server import ThreadedMotoServer
 
 from assets.publish import published_key
 from orchestration.cli import main
@@ -34,45 +32,11 @@ from resources.storage import LocalStorage, S3Storage, StorageError, open_storag
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, make_env
 from tests.helpers import INGESTION_KEYS, run_daily, run_dimensions
 from tests.integration.test_report_engine import ALL_SOURCES, ALL_TYPES, synthetic_wallet_mart
+from tests.reliability.conftest import Outage
 
 pytestmark = pytest.mark.reliability
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 PUBLISHED_KEYS = [published_key(m) for m in MARTS]
-
-
-class Outage:
-    """A moto server on a fixed port that can be stopped and started again; moto keeps
-    its in-memory state across restarts in the same process, like a real outage."""
-
-    def __init__(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = None
-
-    def up(self):
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.server.start()
-        for _ in range(50):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-
-    def down(self):
-        self.server.stop()
-
-
-@pytest.fixture
-def outage(s3_endpoint):  # s3_endpoint sets the fake credentials
-    server = Outage()
-    server.up()
-    boto3.client("s3", endpoint_url=server.url).create_bucket(Bucket="fault-bucket")
-    yield server
-    with contextlib.suppress(Exception):  # a test may have left it down
-        server.down()
 
 
 def keys(url: str, bucket: str) -> list[str]:
