@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mat.add_argument("--start", type=_date, required=True, help="first local day (YYYY-MM-DD)")
     mat.add_argument("--end", type=_date, required=True, help="last local day, inclusive")
-    mat.set_defaults(func=cmd_materialize)
+    mat.set_defaults(func=cmd_materialize, uses_storage=True)
 
     reb = sub.add_parser(
         "rebuild",
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         "day the lake holds, as one run of the job promo_rebuild. The landing zone is not "
         "read. Use it after losing the machine that held the warehouse.",
     )
-    reb.set_defaults(func=cmd_rebuild)
+    reb.set_defaults(func=cmd_rebuild, uses_storage=True)
 
     rec = sub.add_parser(
         "recover",
@@ -204,10 +204,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     audit_log(settings)
     from orchestration.instance import InstanceError
+    from orchestration.preflight import UnreachableStorage, check_s3
 
     try:
+        if getattr(args, "uses_storage", False):
+            check_s3(settings)
         return args.func(args, settings)
-    except InstanceError as exc:  # an unreachable instance: one line, no traceback
+    except (InstanceError, UnreachableStorage) as exc:  # one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

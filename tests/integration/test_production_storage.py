@@ -130,3 +130,18 @@ def test_materialize_on_s3_and_postgres_equals_a_local_run(
     assert files(s3_lake) == files(LocalStorage(local_run.lake_uri))
     assert s3_marts.exists("stats/index.json") and s3_marts.exists("stats/index.html")
     assert report_bytes(settings) == report_bytes(local_run)
+
+
+def test_an_unreachable_s3_endpoint_is_one_line_naming_the_setting(promo_env, capsys):
+    promo_env(PROMO_LAKE_URI="s3://lake-bucket/lake", PROMO_S3_ENDPOINT_URL="http://127.0.0.1:9")
+    from orchestration.cli import main
+
+    assert main(["materialize", "--start", "2026-10-24", "--end", "2026-10-24"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: PROMO_LAKE_URI=s3://lake-bucket/lake: cannot reach")
+    assert "127.0.0.1:9" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_malformed_s3_uri_is_refused_naming_the_variable(promo_env):
+    with pytest.raises(Exception, match="PROMO_MARTS_URI='s3:///x' is not an s3://bucket"):
+        promo_env(PROMO_MARTS_URI="s3:///x")
