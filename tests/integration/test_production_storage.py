@@ -39,7 +39,7 @@ SPEC = {
     "name": "Production storage rewards",
     "promotion_type": "promo_campaigns",
     "report_type": "reward_assignment",
-    "filters": {"campaign_id": "cmp_welcome"},
+    "filters": {"campaign_id": "cmp_everyday_points"},
     "date_range": {"start": LOCAL_FIRST, "end": LOCAL_LAST},
 }
 
