@@ -23,9 +23,11 @@ import boto3
 import pytest
 import yaml
 
+from orchestration.settings import Settings
 from promo.generator import generate
 from resources.storage import LocalStorage
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
+from tests.helpers import run_daily
 
 pytestmark = pytest.mark.reliability
 REPO = Path(__file__).resolve().parents[2]
@@ -156,10 +158,21 @@ def test_no_secret_in_dagster_home_s3_objects_or_a_failed_publish(
 
     # A publish that fails on S3: the endpoint is a port nothing listens on.
     os.environ["PROMO_S3_ENDPOINT_URL"] = dead_endpoint()  # promo_env's monkeypatch restores it
+    # The CLI's preflight refuses it with one line naming the endpoint, not the secret ...
     done = cli(["materialize", "--start", "2026-10-24", "--end", "2026-10-24"])
-    failed = done.stdout + done.stderr
-    assert done.returncode == 1 and "publish_marts" in failed, failed[-3000:]
-    outputs.append(failed)
+    refused = done.stdout + done.stderr
+    assert done.returncode == 1 and "cannot reach the S3 endpoint" in refused, refused[-3000:]
+    outputs.append(refused)
+    # ... and a run that starts anyway (no preflight: a launch from the UI) fails in the
+    # publish step, its error stored in DAGSTER_HOME's event log.
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        run = run_daily(Settings.from_env(), "2026-10-24", "2026-10-24", instance=instance)
+    assert not run.success
+    failures = [e for e in run.all_events if e.is_step_failure]
+    assert [e.step_key for e in failures] == ["publish_marts"], failures
+    outputs.append(str(failures[0].event_specific_data.error))
 
     for text in outputs:
         assert FAKE_SECRET not in text and FAKE_KEY_ID not in text

@@ -37,7 +37,7 @@ def test_s3_uris_are_kept_and_folders_made_absolute(tmp_path, monkeypatch):
     "env, names",
     [
         ({"PROMO_ACCOUNT_TIMEZONE": "Mars/Olympus"}, "PROMO_ACCOUNT_TIMEZONE"),
-        ({"PROMO_LAKE_URI": "s3://bucket/lake"}, "PROMO_LAKE_URI"),
+        ({"PROMO_LAKE_URI": "ftp://bucket/lake"}, "PROMO_LAKE_URI"),
         ({"PROMO_PARTITION_START": "yesterday"}, "PROMO_PARTITION_START"),
         ({"PROMO_LANDING_URI": "gs://bucket/x"}, "gs://bucket/x"),
         ({"PROMO_MARTS_URI": "s3://"}, "s3://"),
