@@ -48,6 +48,8 @@ class IdIndex:
         """An `IdLookup` for `folder`: (id, folder) of every other folder holding an id."""
 
         def lookup(ids: pl.Series) -> pl.DataFrame:
+            if self.entries.is_empty():
+                return pl.DataFrame(schema={"id": pl.String, "folder": pl.Date})
             wanted = ids.unique()
             hits = self.entries.filter(
                 pl.col("hash").is_in(wanted.hash().implode()) & (pl.col("folder") != folder)

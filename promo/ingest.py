@@ -130,12 +130,15 @@ def classify_folders(
         nonlocal buffer, size
         if not buffer:
             return
-        lines = pl.concat(buffer)
-        valid, bad = classify_chunk(stream, lines)
+        valid, bad = classify_chunk(stream, pl.concat(buffer))
+        valid_of = valid.partition_by("_folder", as_dict=True)
+        bad_of = bad.partition_by("_folder", as_dict=True)
         for p in pending:
-            mine = pl.col("_folder") == p.source.folder
-            p.valid.append(valid.filter(mine))
-            p.bad.append(bad.filter(mine))
+            key = (p.source.folder,)
+            if key in valid_of:
+                p.valid.append(valid_of[key])
+            if key in bad_of:
+                p.bad.append(bad_of[key])
         buffer, size = [], 0
 
     for source in sources:

@@ -25,7 +25,7 @@ from promo import layout
 from promo.contract import Stream
 from promo.idindex import IdIndex
 from promo.ingest import FolderFiles, FolderResult, classify_folder, classify_folders
-from promo.storage import Storage, StoredObject
+from promo.storage import Storage, StorageError, StoredObject
 
 DIMENSION_FOLDER = date(1970, 1, 1)  # dimension snapshots are not dated
 
@@ -163,16 +163,19 @@ def ingest_folders(
     """`ingest_folder` for each of `folders` in order, their lines classified together
     (cheaper than one folder at a time); each folder is written before the next one's ids
     are resolved, so it sees them."""
-    listed = {f: list_landing_folder(landing, stream.name, f) for f in folders}
-
-    def opener(prefix: str):
-        return lambda name: landing.open(prefix + name)
-
-    sources = []
-    for folder, (events, _) in listed.items():
+    listed, sources = {}, []
+    for folder in folders:
         prefix = layout.landing_folder(stream.name, folder)
-        names = [o.key[len(prefix) :] for o in events]
-        sources.append(FolderFiles(folder, names, opener(prefix)))
+        try:
+            listed[folder] = list_landing_folder(landing, stream.name, folder)
+        except StorageError as exc:
+            # A folder that cannot be listed (a link leaving the landing zone): one
+            # unreadable line, named after the folder, and the other folders go on.
+            listed[folder] = ([], [])
+            sources.append(FolderFiles(folder, [UNLISTED], _refuse(exc)))
+            continue
+        names = [o.key[len(prefix) :] for o in listed[folder][0]]
+        sources.append(FolderFiles(folder, names, _opener(landing, prefix)))
     manifests = []
     index = IdIndex(lake, stream)
     for result in classify_folders(stream, sources, index.lookup_for, corrections=True):
@@ -183,6 +186,20 @@ def ingest_folders(
         manifest["ignored_files"] = ignored
         manifests.append(manifest)
     return manifests
+
+
+UNLISTED = "."  # the file name of the line that stands for a folder that cannot be listed
+
+
+def _opener(landing: Storage, prefix: str):
+    return lambda name: landing.open(prefix + name)
+
+
+def _refuse(exc: StorageError):
+    def refuse(_name: str):
+        raise StorageError(f"the folder cannot be listed ({exc})")
+
+    return refuse
 
 
 def _input(obj: StoredObject) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def file_lines(name: str, open_file: Opener) -> Iterator[pl.DataFrame]:
         stream = opened.__enter__()
     except READ_ERRORS as exc:
         # A link leaving the landing zone, a file removed meanwhile, no permission.
-        yield _unreadable(name, 1, f"cannot open the file: {_reason(exc)}")
+        yield _unreadable(name, 1, f"cannot be opened: {_reason(exc)}")
         return
     try:
         carry = b""
