@@ -3,7 +3,7 @@ with their reason. Every line of the chunk ends in exactly one of the two.
 
 Two parsers give the same columns, and one set of checks runs on both:
 
-- the **fast path** takes the lines that look plain (a JSON object with no backslash
+- the **fast path** takes the lines that look plain (`{"` ... `}` with no backslash
   anywhere and no amount of 16 or more digits): DuckDB parses each of them once
   (`json_transform` into the contract's fields as JSON text) and polars reads the JSON
   types off the first character. A line whose fields are all of the expected JSON types
@@ -37,8 +37,14 @@ RFC3339 = (
     r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
 )
 NUMBER_TYPES = ("UBIGINT", "BIGINT", "DOUBLE", "HUGEINT")
-PLAIN_OBJECT = r"^[ \t\r]*\{"
 
+REJECTED_SCHEMA = {
+    "_file": pl.String,
+    "_line": pl.Int64,
+    "_folder": pl.Date,
+    "reason": pl.String,
+    "detail": pl.String,
+}
 QUARANTINE_SCHEMA = {
     "file": pl.String,
     "line_number": pl.Int64,
@@ -77,11 +83,13 @@ def empty_quarantine() -> pl.DataFrame:
 def classify_chunk(
     stream: Stream, lines: pl.DataFrame, fast: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Typed valid rows (contract columns + _file, _line, _folder) and quarantined rows
-    (QUARANTINE_SCHEMA + _folder) of `lines` (`promo.rawlines.LINE_SCHEMA` + `folder`, the
-    UTC date of the landing folder each line comes from; lines of several folders may be
-    classified together). `fast=False` sends every line down the careful path (tests
-    compare the two)."""
+    """Typed valid rows (contract columns + _file, _line, _folder, _seq) and quarantined
+    rows (QUARANTINE_SCHEMA + _folder) of `lines` (`promo.rawlines.LINE_SCHEMA` + `folder`,
+    the UTC date of the landing folder each line comes from, and optionally `seq`, the
+    lines' order; lines of several folders may be classified together). `fast=False` sends
+    every line down the careful path (tests compare the two)."""
+    if "seq" not in lines.columns:
+        lines = lines.with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64))
     parsed = _timestamps(stream, parse(stream, lines, fast))
     checks = _checks(stream)
     failed = pl.any_horizontal(cond.fill_null(False) for cond, _, _ in checks)
@@ -100,24 +108,50 @@ def classify_chunk(
         pl.col("detail").str.slice(0, 1000),
         pl.col("folder").alias("_folder"),
     )
-    typed = parsed.filter(~pl.col("_failed")).select(
-        [_typed(f).alias(f.name) for f in stream.fields]
-        + [
+    # Only the typed columns are filtered (the raw text stays behind: it is fetched again
+    # for the few rows the Pandera schema rejects).
+    typed = (
+        parsed.select(
+            *[_typed(f).alias(f.name) for f in stream.fields],
             pl.col("file").alias("_file"),
             pl.col("line").alias("_line"),
             pl.col("folder").alias("_folder"),
-            pl.col("raw"),
-        ]
+            pl.col("seq").alias("_seq"),
+            "_failed",
+        )
+        .filter(~pl.col("_failed"))
+        .drop("_failed")
     )
-    typed, rule_bad = apply_schema(stream, typed)
-    return typed.drop("raw"), pl.concat([quarantine, rule_bad])
+    typed, rejected = apply_schema(stream, typed)
+    return typed, pl.concat([quarantine, _with_raw(rejected, parsed)])
+
+
+def _with_raw(rejected: pl.DataFrame, parsed: pl.DataFrame) -> pl.DataFrame:
+    """Quarantine rows for rows the schema rejected: (_file, _line, _folder, reason,
+    detail) with their raw line from `parsed`."""
+    raw = parsed.select(
+        pl.col("file").alias("_file"),
+        pl.col("line").alias("_line"),
+        pl.col("folder").alias("_folder"),
+        "raw",
+    ).join(rejected, on=["_file", "_line", "_folder"], how="semi")
+    return rejected.join(raw, on=["_file", "_line", "_folder"], how="left").select(
+        pl.col("_file").alias("file"),
+        pl.col("_line").alias("line_number"),
+        pl.col("raw").fill_null("").str.slice(0, RAW_PREVIEW).alias("raw_line"),
+        "reason",
+        "detail",
+        "_folder",
+    )
 
 
 def _typed(f: c.Field) -> pl.Expr:
     if f.kind == "timestamp":
         return pl.col(f"ts:{f.name}")
     if f.kind == "amount":
-        return pl.col(f"x:{f.name}").cast(c.AMOUNT_DTYPE)
+        # Cast before the failing rows are dropped: those may hold any text (null here);
+        # a row that passed the checks holds a valid amount text.
+        return pl.col(f"x:{f.name}").cast(c.AMOUNT_DTYPE, strict=False)
     return pl.col(f.name)
 
 
@@ -142,10 +176,12 @@ def parse(stream: Stream, lines: pl.DataFrame, fast: bool = True) -> pl.DataFram
     if not fast or lines.is_empty():
         return _careful(stream, lines)
     amount_fields = [f.name for f in stream.fields if f.kind == "amount"]
+    raw = pl.col("raw")
     plain = (
         pl.col("pre_reason").is_null()
-        & pl.col("raw").str.contains(PLAIN_OBJECT)
-        & ~pl.col("raw").str.contains("\\", literal=True)
+        & raw.str.starts_with('{"')
+        & raw.str.ends_with("}")
+        & ~raw.str.contains("\\", literal=True)
     )
     if amount_fields:
         plain = plain & ~pl.col("raw").str.contains(amounts.long_number(amount_fields))
@@ -162,11 +198,16 @@ def parse(stream: Stream, lines: pl.DataFrame, fast: bool = True) -> pl.DataFram
 
 def _fast(stream: Stream, candidates: pl.DataFrame) -> pl.DataFrame:
     struct = "{" + ", ".join(f'"{f.name}": "JSON"' for f in stream.fields) + "}"
-    values = _query(
-        f"SELECT CASE WHEN json_valid(raw) THEN json_transform(raw, '{struct}') END AS v "
-        "FROM lines",
-        candidates.select("raw"),
-    )
+    text = candidates.select("raw")
+    try:
+        # Plain lines are nearly always valid JSON: parse once, without json_valid first.
+        values = _query(f"SELECT json_transform(raw, '{struct}') AS v FROM lines", text)
+    except duckdb.Error:  # some line is not JSON after all: check each one
+        values = _query(
+            f"SELECT CASE WHEN json_valid(raw) THEN json_transform(raw, '{struct}') END AS v "
+            "FROM lines",
+            text,
+        )
     fields = values.select(pl.col("v").is_not_null().alias("_valid"), pl.col("v").struct.unnest())
     ok = [pl.col("_valid")]
     cols = []
@@ -181,9 +222,7 @@ def _fast(stream: Stream, candidates: pl.DataFrame) -> pl.DataFrame:
         else:
             # Without a backslash in the line, a string's JSON text is its value quoted.
             ok.append(~present | text.str.starts_with('"'))
-            cols.append(
-                pl.when(present).then(text.str.slice(1, text.str.len_chars() - 2)).alias(f.name)
-            )
+            cols.append(pl.when(present).then(text.str.head(-1).str.tail(-1)).alias(f.name))
         cols += [present.alias(f"p:{f.name}"), pl.lit(None, pl.String).alias(f"t:{f.name}")]
     typed = fields.select(pl.all_horizontal(ok).fill_null(False).alias("_ok"), *cols)
     return pl.concat(
@@ -321,10 +360,11 @@ def _field_checks(f: c.Field) -> list[tuple[pl.Expr, str, pl.Expr]]:
 
 # --------------------------------------------------------------------------- Pandera
 def apply_schema(stream: Stream, typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the Pandera contract schema; rows it rejects move to quarantine."""
+    """Run the Pandera contract schema. Returns the rows it accepts, and the rows it
+    rejects as (_file, _line, _folder, reason, detail)."""
     try:
         c.pandera_schema(stream).validate(typed, lazy=True)
-        return typed, empty_quarantine().with_columns(pl.lit(None, pl.Date).alias("_folder"))
+        return typed, pl.DataFrame(schema=REJECTED_SCHEMA)
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     checks = cases["check"].unique().to_list()
@@ -348,16 +388,9 @@ def apply_schema(stream: Stream, typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         # column's own check before a cross-field rule), whatever the chunk looked like.
         .sort("index", "reason", pl.col("column").is_null(), "detail")
         .unique("index", keep="first", maintain_order=True)
+        .select("index", "reason", "detail")
     )
     indexed = typed.with_row_index("index").with_columns(pl.col("index").cast(pl.Int64))
-    rejected = indexed.join(cases.select("index", "reason", "detail"), on="index", how="inner")
-    kept = indexed.join(cases.select("index"), on="index", how="anti").drop("index")
-    bad = rejected.select(
-        pl.col("_file").alias("file"),
-        pl.col("_line").alias("line_number"),
-        pl.col("raw").str.slice(0, RAW_PREVIEW).alias("raw_line"),
-        "reason",
-        "detail",
-        "_folder",
-    )
-    return kept, bad
+    rejected = indexed.join(cases, on="index", how="inner")
+    kept = indexed.filter(~pl.col("index").is_in(cases["index"].implode())).drop("index")
+    return kept, rejected.select(*REJECTED_SCHEMA)

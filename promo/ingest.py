@@ -124,7 +124,7 @@ def classify_folders(
     """
     pending: list[_Pending] = []
     buffer: list[pl.DataFrame] = []
-    size = 0
+    size = seq = 0
 
     def flush() -> None:
         nonlocal buffer, size
@@ -146,7 +146,15 @@ def classify_folders(
         for name in _in_contract_order(source.files, corrections):
             for frame in file_lines(name, source.open_file):
                 pending[-1].lines += frame.height
-                buffer.append(frame.with_columns(pl.lit(source.folder).alias("folder")))
+                # `seq` numbers the lines in contract order across the call: sorting by
+                # it (one integer) puts a folder's rows back in order after the chunk.
+                buffer.append(
+                    frame.with_columns(
+                        pl.lit(source.folder).alias("folder"),
+                        pl.int_range(seq, seq + frame.height, dtype=pl.Int64).alias("seq"),
+                    )
+                )
+                seq += frame.height
                 size += frame.height
                 if size >= CHUNK_LINES:
                     flush()
@@ -170,7 +178,8 @@ def _resolve(
     corrections: bool,
 ) -> FolderResult:
     folder, others = p.source.folder, others_of(p.source.folder)
-    valid = pl.concat([empty_accepted(stream), *(v.drop("_folder") for v in p.valid)])
+    empty = empty_accepted(stream).with_columns(pl.lit(None, pl.Int64).alias("_seq"))
+    valid = pl.concat([empty, *(v.drop("_folder") for v in p.valid)])
     is_fix = pl.lit(False)
     if corrections:
         is_fix = pl.any_horizontal(pl.col("_file").str.ends_with(s) for s in CORRECTION_SUFFIXES)
@@ -187,7 +196,7 @@ def _resolve(
         folder=folder,
         files=sorted(p.source.files),
         lines=p.lines,
-        accepted=fixed.accepted,
+        accepted=fixed.accepted.drop("_seq"),
         duplicates=duplicates + fixed.duplicates,
         quarantine=pl.concat(bad).sort("file", "line_number"),
         later_folders=sorted({*later, *fixed.later_folders}),
@@ -228,7 +237,8 @@ def resolve_ids(
     """
     idc = stream.id_field
     key = stream.key
-    valid = valid.sort("_file", "_line")
+    # Contract order: `_seq` when the rows carry it (one integer, cheap to sort).
+    valid = valid.sort("_seq") if "_seq" in valid.columns else valid.sort("_file", "_line")
     holder = (pl.col(key[0]) if len(key) == 1 else pl.struct(key)).is_first_distinct()
     valid = valid.with_columns(holder.alias("_first"))
     first = valid.filter("_first").drop("_first")

@@ -136,23 +136,28 @@ def _blocks(name: str, stream: IO[bytes], open_file: Opener) -> Iterator[bytes]:
 
 def _frame(name: str, before: int, data: bytes) -> pl.DataFrame:
     """Rows for the lines of `data` (whole lines, each ending in a newline), numbered after
-    line `before`. The text column is an Arrow array over `data` itself, its offsets the
-    newline positions: no Python object per line."""
+    line `before`. The text column is one Arrow array over the block's bytes, its offsets
+    from the newline positions: no Python object per line."""
     if before == 0 and data.startswith(BOM):
         data = data[len(BOM) :]
     try:
         data.decode("utf-8")  # validates the whole block at C speed
     except UnicodeDecodeError:
         return _frame_by_line(name, before, data)
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == NEWLINE) + 1
-    offsets = np.concatenate(([0], ends)).astype(np.int64)
-    text = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
-    raw = pl.Series("raw", text).str.head(-1)  # each value without its newline
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == NEWLINE)
+    # The lines back to back (newlines removed): line i ends where its newline was, less
+    # the i newlines removed before it.
+    joined = data.replace(b"\n", b"")
+    offsets = np.concatenate(([0], newlines - np.arange(len(newlines)))).astype(np.int64)
+    text = pa.LargeStringArray.from_buffers(
+        len(newlines), pa.py_buffer(offsets), pa.py_buffer(joined)
+    )
+    raw = pl.Series("raw", text)
     if b"\r" in data:
         raw = raw.str.strip_chars_end("\r")
     return pl.DataFrame({"raw": raw}).select(
         pl.lit(name, pl.String).alias("file"),
-        pl.int_range(before + 1, before + 1 + len(ends), dtype=pl.Int64).alias("line"),
+        pl.int_range(before + 1, before + 1 + len(newlines), dtype=pl.Int64).alias("line"),
         pl.col("raw"),
         pl.lit(None, pl.String).alias("pre_reason"),
     )
