@@ -83,14 +83,14 @@ def empty_quarantine() -> pl.DataFrame:
 def classify_chunk(
     stream: Stream, lines: pl.DataFrame, fast: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Typed valid rows (contract columns + _file, _line, _folder, _seq) and quarantined
+    """Typed valid rows (contract columns + _file, _line, _folder, _seq, _raw) and quarantined
     rows (QUARANTINE_SCHEMA + _folder) of `lines` (`promo.rawlines.LINE_SCHEMA` + `folder`,
     the UTC date of the landing folder each line comes from, and optionally `seq`, the
     lines' order; lines of several folders may be classified together). `fast=False` sends
     every line down the careful path (tests compare the two)."""
     if "seq" not in lines.columns:
         lines = lines.with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64))
-    parsed = _timestamps(stream, parse(stream, lines, fast))
+    parsed = parse(stream, lines, fast)
     checks = _checks(stream)
     failed = pl.any_horizontal(cond.fill_null(False) for cond, _, _ in checks)
     parsed = parsed.with_columns(failed.alias("_failed"))
@@ -117,6 +117,11 @@ def classify_chunk(
             pl.col("line").alias("_line"),
             pl.col("folder").alias("_folder"),
             pl.col("seq").alias("_seq"),
+            # The raw text of a row whose id shows up again in the chunk (a redelivery or
+            # an id conflict): conflicts then need no second read of the file.
+            pl.when(pl.col(stream.id_field).is_duplicated())
+            .then(pl.col("raw").str.slice(0, RAW_PREVIEW))
+            .alias("_raw"),
             "_failed",
         )
         .filter(~pl.col("_failed"))
@@ -170,9 +175,11 @@ def _timestamps(stream: Stream, parsed: pl.DataFrame) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- parsing
 def parse(stream: Stream, lines: pl.DataFrame, fast: bool = True) -> pl.DataFrame:
-    """Columns per contract field f: `t:f` (its JSON type, null when absent), `f` (its
-    text: a string's value, a number's text), and for amounts `x:f` (the canonical
-    amount text); plus file, line, raw, pre_reason and `jtype` (the line's JSON type)."""
+    """Columns per contract field f: `p:f` (present and not null), `t:f` (its JSON type
+    from the careful path; null on the fast path, which has no wrong types), `f` (a
+    string's value), for amounts `x:f` (the canonical amount text) and `a:f` (whether it
+    is a valid amount), for timestamps `ts:f` (the instant); plus the line's columns and
+    `jtype` (the line's JSON type)."""
     if not fast or lines.is_empty():
         return _careful(stream, lines)
     amount_fields = [f.name for f in stream.fields if f.kind == "amount"]
@@ -198,17 +205,31 @@ def parse(stream: Stream, lines: pl.DataFrame, fast: bool = True) -> pl.DataFram
 
 def _fast(stream: Stream, candidates: pl.DataFrame) -> pl.DataFrame:
     struct = "{" + ", ".join(f'"{f.name}": "JSON"' for f in stream.fields) + "}"
+    # Timestamps are cast in the same query: a plain line's string is its JSON text less
+    # the quotes (see `_timestamps` for the cast).
+    instants = "".join(
+        f', TRY_CAST(upper(v."{f.name}"[2:-2]) AS TIMESTAMPTZ) AS "ts:{f.name}"'
+        for f in stream.fields
+        if f.kind == "timestamp"
+    )
     text = candidates.select("raw")
     try:
         # Plain lines are nearly always valid JSON: parse once, without json_valid first.
-        values = _query(f"SELECT json_transform(raw, '{struct}') AS v FROM lines", text)
-    except duckdb.Error:  # some line is not JSON after all: check each one
         values = _query(
-            f"SELECT CASE WHEN json_valid(raw) THEN json_transform(raw, '{struct}') END AS v "
-            "FROM lines",
+            f"SELECT v{instants} FROM (SELECT json_transform(raw, '{struct}') AS v FROM lines)",
             text,
         )
-    fields = values.select(pl.col("v").is_not_null().alias("_valid"), pl.col("v").struct.unnest())
+    except duckdb.Error:  # some line is not JSON after all: check each one
+        values = _query(
+            f"SELECT v{instants} FROM (SELECT CASE WHEN json_valid(raw) "
+            f"THEN json_transform(raw, '{struct}') END AS v FROM lines)",
+            text,
+        )
+    fields = values.select(
+        pl.col("v").is_not_null().alias("_valid"),
+        pl.col("v").struct.unnest(),
+        pl.col("^ts:.*$").cast(c.TIMESTAMP_DTYPE),
+    )
     ok = [pl.col("_valid")]
     cols = []
     for f in stream.fields:
@@ -218,11 +239,13 @@ def _fast(stream: Stream, candidates: pl.DataFrame) -> pl.DataFrame:
             # DuckDB's rendering is exact here (see promo.amounts) and already canonical
             # enough for the cast when it passes AMOUNT_TEXT; anything else goes careful.
             ok.append(~present | text.str.contains(amounts.AMOUNT_TEXT))
-            cols.append(pl.when(present).then(text).alias(f"x:{f.name}"))
+            cols += [pl.when(present).then(text).alias(f"x:{f.name}"), present.alias(f"a:{f.name}")]
         else:
             # Without a backslash in the line, a string's JSON text is its value quoted.
             ok.append(~present | text.str.starts_with('"'))
             cols.append(pl.when(present).then(text.str.head(-1).str.tail(-1)).alias(f.name))
+        if f.kind == "timestamp":
+            cols.append(pl.col(f"ts:{f.name}"))
         cols += [present.alias(f"p:{f.name}"), pl.lit(None, pl.String).alias(f"t:{f.name}")]
     typed = fields.select(pl.all_horizontal(ok).fill_null(False).alias("_ok"), *cols)
     return pl.concat(
@@ -257,11 +280,12 @@ def _careful_sql(stream: Stream) -> str:
 
 
 def _careful(stream: Stream, lines: pl.DataFrame) -> pl.DataFrame:
-    parsed = _query(_careful_sql(stream), lines)
+    parsed = _timestamps(stream, _query(_careful_sql(stream), lines))
     amount_fields = [f.name for f in stream.fields if f.kind == "amount"]
     if not amount_fields or parsed.is_empty():
         return parsed.with_columns(
-            pl.lit(None, pl.String).alias(f"x:{f}") for f in amount_fields
+            *(pl.lit(None, pl.String).alias(f"x:{f}") for f in amount_fields),
+            *(pl.lit(None, pl.Boolean).alias(f"a:{f}") for f in amount_fields),
         ).drop(amount_fields)
     types = [pl.col(f"t:{f}").is_in(NUMBER_TYPES).fill_null(False) for f in amount_fields]
     texts: dict[str, list[str | None]] = {f: [] for f in amount_fields}
@@ -273,9 +297,14 @@ def _careful(stream: Stream, lines: pl.DataFrame) -> pl.DataFrame:
             # DuckDB's rendering of its numbers.
             text = (written.get(f) or double) if is_number else None
             texts[f].append(amounts.canonical_amount(text) if text is not None else None)
-    return parsed.with_columns(
-        pl.Series(f"x:{f}", texts[f], dtype=pl.String) for f in amount_fields
-    ).drop(amount_fields)
+    return (
+        parsed.with_columns(pl.Series(f"x:{f}", texts[f], dtype=pl.String) for f in amount_fields)
+        .with_columns(
+            pl.col(f"x:{f}").str.contains(amounts.AMOUNT_TEXT).alias(f"a:{f}")
+            for f in amount_fields
+        )
+        .drop(amount_fields)
+    )
 
 
 # --------------------------------------------------------------------------- checks
@@ -327,7 +356,7 @@ def _field_checks(f: c.Field) -> list[tuple[pl.Expr, str, pl.Expr]]:
         text = pl.col(f"x:{f.name}")
         checks.append(
             (
-                present & ~text.str.contains(amounts.AMOUNT_TEXT),
+                present & ~pl.col(f"a:{f.name}"),
                 c.BAD_AMOUNT,
                 pl.format(
                     f"{f.name}: {{}} is not an amount with at most 2 decimals and at most "

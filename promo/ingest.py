@@ -38,7 +38,7 @@ __all__ = [
     "classify_folders",
 ]
 
-CHUNK_LINES = 200_000  # lines classified at a time: bounds memory, amortises per-call costs
+CHUNK_LINES = 100_000  # lines classified at a time: bounds memory, amortises per-call costs
 CORRECTION_SUFFIXES = (".corrections.jsonl", ".corrections.jsonl.gz")
 CORRECTIONS_LISTED = 1_000  # corrections named one by one in a manifest; all are counted
 
@@ -178,7 +178,9 @@ def _resolve(
     corrections: bool,
 ) -> FolderResult:
     folder, others = p.source.folder, others_of(p.source.folder)
-    empty = empty_accepted(stream).with_columns(pl.lit(None, pl.Int64).alias("_seq"))
+    empty = empty_accepted(stream).with_columns(
+        pl.lit(None, pl.Int64).alias("_seq"), pl.lit(None, pl.String).alias("_raw")
+    )
     valid = pl.concat([empty, *(v.drop("_folder") for v in p.valid)])
     is_fix = pl.lit(False)
     if corrections:
@@ -190,13 +192,13 @@ def _resolve(
     bad = [empty_quarantine(), *(b.drop("_folder") for b in p.bad)]
     conflicts = pl.concat([conflicts, fixed.conflicts])
     if conflicts.height:
-        bad.append(_conflict_rows(conflicts, p.source.open_file))
+        bad.append(_conflict_rows(conflicts, valid, p.source.open_file))
     return FolderResult(
         stream=stream.name,
         folder=folder,
         files=sorted(p.source.files),
         lines=p.lines,
-        accepted=fixed.accepted.drop("_seq"),
+        accepted=fixed.accepted.drop("_seq", "_raw"),
         duplicates=duplicates + fixed.duplicates,
         quarantine=pl.concat(bad).sort("file", "line_number"),
         later_folders=sorted({*later, *fixed.later_folders}),
@@ -205,11 +207,15 @@ def _resolve(
     )
 
 
-def _conflict_rows(conflicts: pl.DataFrame, open_file: Opener) -> pl.DataFrame:
-    """Quarantine rows for id conflicts; their raw lines are read again (conflicts are
-    rare, so raw text is not kept in memory for every valid row)."""
-    raw: dict[tuple[str, int], str] = {}
-    for name, numbers in conflicts.group_by("_file").agg("_line").iter_rows():
+def _conflict_rows(conflicts: pl.DataFrame, valid: pl.DataFrame, open_file: Opener) -> pl.DataFrame:
+    """Quarantine rows for id conflicts. Their raw lines come from `_raw` where the
+    classifier kept it (an id seen twice in a chunk), else the file is read again: raw text
+    is not kept in memory for every valid row."""
+    keys = ["_file", "_line"]
+    known = conflicts.join(valid.select(*keys, "_raw"), on=keys).drop_nulls("_raw")
+    raw = {(f, n): text for f, n, text in known.select(*keys, "_raw").iter_rows()}
+    missing = conflicts.join(known, on=keys, how="anti")
+    for name, numbers in missing.group_by("_file").agg("_line").iter_rows():
         for number, text in lines_at(name, open_file, set(numbers)).items():
             raw[(name, number)] = text[:RAW_PREVIEW]
     texts = [raw.get(pos, "") for pos in conflicts.select("_file", "_line").iter_rows()]

@@ -34,7 +34,7 @@ from isal import igzip
 
 from promo.storage import StorageError
 
-BLOCK_BYTES = 16 << 20  # decompressed bytes read at a time
+BLOCK_BYTES = 8 << 20  # decompressed bytes read at a time
 BOM = b"\xef\xbb\xbf"
 NEWLINE = 0x0A
 LINE_SCHEMA = {"file": pl.String, "line": pl.Int64, "raw": pl.String, "pre_reason": pl.String}
