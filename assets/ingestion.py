@@ -85,7 +85,7 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
         manifests: dict[date, dict[str, Any]] = {}  # the last classification of each folder
         queue = utc_folders_of_window(window.start, window.end)
         while queue:
-            batch, queue = queue, []
+            batch, queue, lines = queue, [], []
             for manifest in ingest_folders(store, the_lake, stream, batch):
                 folder = date.fromisoformat(manifest["utc_date"])
                 # An id this folder holds first was accepted in a later folder ingested
@@ -97,13 +97,15 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
                             f"{stream.name}: re-ingesting date={later} (id held earlier)"
                         )
                         queue.append(later)
-                context.log.info(
+                lines.append(
                     f"{stream.name} date={folder}: {manifest['lines']} lines -> "
                     f"{manifest['accepted']} accepted, {manifest['duplicates']} duplicates, "
                     f"{manifest['superseded']} superseded, {manifest['quarantined']} "
                     f"quarantined {manifest['quarantined_by_reason']}"
                 )
                 manifests[folder] = manifest
+            # One log event per batch: each event is a write to the instance's event log.
+            context.log.info("\n".join(lines))
             queue.sort()
         final = [manifests[d] for d in sorted(manifests)]
         yield MaterializeResult(metadata=ingestion_metadata(final))
