@@ -209,6 +209,13 @@ NOT_TIMESTAMPS = st.sampled_from(
         "20261120T100000Z",
         "2026-11-20T25:00:00Z",
         "2026-11-20T10:00:00+5:30",
+        "2026-11-20T10:00:00+25:00",  # no such offset
+        "2026-11-20T23:59:60Z",  # a leap second has no instant here
+        # RFC 3339, but outside 2000..2100 UTC (issue 12, finding 3)
+        "9999-12-31T23:59:59-12:00",  # year 10000 in UTC
+        "0001-01-01T00:00:00+14:00",  # year 0 in UTC
+        "1999-12-31T23:59:59.999Z",
+        "2100-01-01T00:00:00Z",
     ]
 ) | TEXT.filter(lambda s: not RFC3339.match(s))
 
@@ -279,7 +286,17 @@ def mutate(stream: c.Stream, record: dict, kind: str, draw) -> tuple[str, str | 
         if present and draw(st.booleans()):
             # More than 2 decimals, written as the JSON number text itself.
             name = draw(st.sampled_from(present))
-            digits = f"{bad[name]:.2f}{draw(st.integers(1, 9))}"
+            digits = draw(
+                st.sampled_from(
+                    [
+                        f"{bad[name]:.2f}{draw(st.integers(1, 9))}",
+                        # a double reads these as 2.0 and 1.2e16 (issue 12, finding 5)
+                        "1.999999999999999999",
+                        "12345678901234567",
+                        "0.0000000000000000001",
+                    ]
+                )
+            )
             bad[name] = "@@AMOUNT@@"
             return json.dumps(bad).replace('"@@AMOUNT@@"', digits), c.BAD_AMOUNT
         if stream is c.REWARD_EVENTS and draw(st.booleans()):
