@@ -302,6 +302,9 @@ def pandera_schema(stream: Stream) -> pa.DataFrameSchema:
         if f.required and f.kind == "string" and not f.enum:
             # "" or "  " is no id and no name: a required text that is blank is missing.
             checks.append(pa.Check(_not_blank, name=f"{MISSING_FIELD}: blank text"))
+        if f.kind == "timestamp":
+            # The classifier refuses these first, with a detail; the contract says it too.
+            checks.append(pa.Check(_in_range, name=f"{BAD_TIMESTAMP}: {TIMESTAMP_RANGE_TEXT}"))
         columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=not f.required)
     frame_checks = [
         pa.Check(
@@ -311,6 +314,11 @@ def pandera_schema(stream: Stream) -> pa.DataFrameSchema:
         for rule in stream.rules
     ]
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, ordered=False)
+
+
+def _in_range(data) -> pl.LazyFrame:
+    ts = pl.col(data.key)
+    return data.lazyframe.select(ts.is_null() | ((ts >= TIMESTAMP_MIN) & (ts < TIMESTAMP_MAX)))
 
 
 def _not_blank(data) -> pl.LazyFrame:
