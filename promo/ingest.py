@@ -1,4 +1,4 @@
-"""Classify the raw lines of one UTC date folder of one stream.
+"""Classify the raw lines of the UTC date folders of one stream, folder by folder.
 
 Every line ends in exactly one bucket: accepted, duplicate (an exact redelivery of an
 accepted record), superseded (an accepted record replaced by a correction) or
