@@ -31,7 +31,7 @@ from promo.contract import Stream
 from promo.lake import (
     accounting_problems,
     dimension_accounting_problem,
-    ingest_folder,
+    ingest_folders,
     load_dimension,
 )
 from promo.timeutil import utc_folders_of_window
@@ -64,7 +64,13 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
         backfill_policy=BackfillPolicy.single_run(),
         group_name="ingestion",
         kinds={"polars", "parquet"},
-        check_specs=[_check_spec(key, "Every raw line is accepted, a duplicate or quarantined.")],
+        check_specs=[
+            _check_spec(
+                key,
+                "Every raw line is accepted, a duplicate, quarantined or superseded by a "
+                "correction.",
+            )
+        ],
         description=(
             f"Accepted `{stream.name}` records in the lake: one row per distinct "
             f"`{stream.id_field}`, typed per the raw contract (v{contract.CONTRACT_VERSION}). "
@@ -79,20 +85,28 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
         manifests: dict[date, dict[str, Any]] = {}  # the last classification of each folder
         queue = utc_folders_of_window(window.start, window.end)
         while queue:
-            folder = queue.pop(0)
-            manifest = ingest_folder(store, the_lake, stream, folder)
-            # An id this folder holds first was accepted in a later folder ingested before
-            # it: classify those folders again so the later copy becomes the conflict.
-            for later in manifest["later_folders_holding_its_ids"]:
-                if date.fromisoformat(later) not in queue:
-                    context.log.info(f"{stream.name}: re-ingesting date={later} (id held earlier)")
-                    queue = sorted({*queue, date.fromisoformat(later)})
-            context.log.info(
-                f"{stream.name} date={folder}: {manifest['lines']} lines -> "
-                f"{manifest['accepted']} accepted, {manifest['duplicates']} duplicates, "
-                f"{manifest['quarantined']} quarantined {manifest['quarantined_by_reason']}"
-            )
-            manifests[folder] = manifest
+            batch, queue, lines = queue, [], []
+            for manifest in ingest_folders(store, the_lake, stream, batch):
+                folder = date.fromisoformat(manifest["utc_date"])
+                # An id this folder holds first was accepted in a later folder ingested
+                # before it: classify that folder again so the later copy becomes the
+                # conflict (a later folder of this batch sees this one anyway).
+                for later in map(date.fromisoformat, manifest["later_folders_holding_its_ids"]):
+                    if later not in batch and later not in queue:
+                        context.log.info(
+                            f"{stream.name}: re-ingesting date={later} (id held earlier)"
+                        )
+                        queue.append(later)
+                lines.append(
+                    f"{stream.name} date={folder}: {manifest['lines']} lines -> "
+                    f"{manifest['accepted']} accepted, {manifest['duplicates']} duplicates, "
+                    f"{manifest['superseded']} superseded, {manifest['quarantined']} "
+                    f"quarantined {manifest['quarantined_by_reason']}"
+                )
+                manifests[folder] = manifest
+            # One log event per batch: each event is a write to the instance's event log.
+            context.log.info("\n".join(lines))
+            queue.sort()
         final = [manifests[d] for d in sorted(manifests)]
         yield MaterializeResult(metadata=ingestion_metadata(final))
         problems = accounting_problems(stream, the_lake, final)
@@ -107,7 +121,8 @@ def ingestion_metadata(manifests: list[dict[str, Any]]) -> dict[str, Any]:
         for reason, n in m["quarantined_by_reason"].items():
             reasons[reason] = reasons.get(reason, 0) + n
     total = {
-        k: sum(m[k] for m in manifests) for k in ("lines", "accepted", "duplicates", "quarantined")
+        k: sum(m.get(k, 0) for m in manifests)
+        for k in ("lines", "accepted", "duplicates", "quarantined", "superseded")
     }
     ignored = [f for m in manifests for f in m.get("ignored_files", [])]
     return {

@@ -1,7 +1,8 @@
 """Benchmark steps, each run in its own process by bench/run.py (`python -m bench.steps STEP
 ...`), so its peak memory is its own. The last line printed is a JSON object: counts, and
 `work_s`, the time of the measured work alone (without the interpreter start and imports,
-which the harness's wall time includes).
+which the harness's wall time includes); `ingest` and `floor` also give `work_cpu_s`, the
+CPU seconds of that work (all threads of the process).
 
 Settings come from the environment (PROMO_HOME etc.), as for the CLI.
 """
@@ -29,10 +30,12 @@ ALL_TYPES = ["CREDIT", "DEBIT", "EXPIRED", "PROMISED", "REVERSE", "REFUND"]
 class Timer:
     def __enter__(self):
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
         return self
 
     def __exit__(self, *exc):
         self.seconds = round(time.perf_counter() - self.started, 2)
+        self.cpu_seconds = round(time.process_time() - self.cpu_started, 2)
 
 
 # ------------------------------------------------------------------ pipeline steps
@@ -56,16 +59,16 @@ def generate(args) -> dict:
     }
 
 
-def _daily_run(args, keys):
+def _daily_run(args, keys, timer: Timer | None = None):
     """The daily job in process over local days start..end as ONE run (like a backfill
     with the single-run policy), limited to `keys`."""
     from dagster import DagsterInstance
 
-    from orchestration.definitions import build_definitions
+    from orchestration.location import build_definitions
     from orchestration.settings import Settings
 
     job = build_definitions(Settings.from_env()).resolve_job_def("promo_daily")
-    with Timer() as t:
+    with timer or Timer() as t:
         result = job.execute_in_process(
             instance=DagsterInstance.ephemeral(),
             tags={RANGE_START_TAG: args.start, RANGE_END_TAG: args.end},
@@ -81,9 +84,45 @@ def ingest(args) -> dict:
 
     from promo import contract
 
-    result, seconds = _daily_run(args, [AssetKey(["lake", s]) for s in contract.STREAMS])
+    timer = Timer()
+    result, seconds = _daily_run(args, [AssetKey(["lake", s]) for s in contract.STREAMS], timer)
     lines = sum(m.metadata["lines"].value for m in _one_per_asset(result).values())
-    return {"lines": lines, "work_s": seconds}
+    return {"lines": lines, "work_s": seconds, "work_cpu_s": timer.cpu_seconds}
+
+
+def floor(args) -> dict:
+    """The bare floor of ingestion: DuckDB reads every landing file of every stream for
+    UTC days start..end (gz and plain) with `read_ndjson(..., ignore_errors=true)` and
+    writes one Parquet file per stream. No validation, no dedupe, no quarantine: what any
+    ingestion costs at least."""
+    import duckdb
+
+    from orchestration.settings import Settings
+    from promo import contract
+
+    settings = Settings.from_env()
+    first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    landing = Path(settings.landing_uri)
+    con = duckdb.connect()
+    lines = 0
+    with Timer() as t:
+        for stream in contract.STREAMS:
+            files = sorted(
+                str(p)
+                for d in days
+                for p in (landing / f"events/{stream}/date={d}").glob("*.jsonl*")
+            )
+            target = out / f"{stream}.parquet"
+            con.execute(
+                f"COPY (SELECT * FROM read_ndjson({files!r}, ignore_errors = true)) "
+                f"TO '{target}' (FORMAT parquet)"
+            )
+            lines += con.sql(f"SELECT count(*) FROM '{target}'").fetchall()[0][0]
+    con.close()
+    return {"lines": lines, "work_s": t.seconds, "work_cpu_s": t.cpu_seconds}
 
 
 def _one_per_asset(result) -> dict:
@@ -100,7 +139,7 @@ def _one_per_asset(result) -> dict:
 def dimensions(args) -> dict:
     from dagster import DagsterInstance
 
-    from orchestration.definitions import build_definitions
+    from orchestration.location import build_definitions
     from orchestration.settings import Settings
 
     job = build_definitions(Settings.from_env()).resolve_job_def("promo_dimensions")
@@ -111,7 +150,7 @@ def dimensions(args) -> dict:
 
 
 def _keys(prefix: str):
-    from orchestration.definitions import build_definitions
+    from orchestration.location import build_definitions
     from orchestration.settings import Settings
 
     graph = build_definitions(Settings.from_env()).resolve_asset_graph()
@@ -380,6 +419,10 @@ def main() -> int:
         p = sub.add_parser(name)
         p.add_argument("--start", required=True)
         p.add_argument("--end", required=True)
+    p = sub.add_parser("floor", help="the bare floor of ingestion (see floor())")
+    p.add_argument("--start", required=True)
+    p.add_argument("--end", required=True)
+    p.add_argument("--out", required=True, help="folder for the Parquet files it writes")
     sub.add_parser("dimensions")
     for name in ("synthetic-mart", "export", "bound"):
         p = sub.add_parser(name)
@@ -399,6 +442,7 @@ def main() -> int:
     steps = {
         "generate": generate,
         "ingest": ingest,
+        "floor": floor,
         "dimensions": dimensions,
         "dbt": dbt,
         "publish": publish,

@@ -9,6 +9,7 @@ schema decide which rows break a rule; each failing check maps to a quarantine r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 import pandera.polars as pa
@@ -22,8 +23,8 @@ INVALID_JSON = "invalid_json"  # not JSON, not UTF-8, or not a JSON object
 MISSING_FIELD = "missing_field"  # a required field is absent or null (also conditional ones)
 WRONG_TYPE = "wrong_type"  # e.g. a number where a string is required
 BAD_ENUM = "bad_enum"  # a value outside the field's allowed values
-BAD_AMOUNT = "bad_amount"  # non-positive/negative where forbidden, or more than 2 decimals
-BAD_TIMESTAMP = "bad_timestamp"  # not an RFC 3339 timestamp with an offset
+BAD_AMOUNT = "bad_amount"  # non-positive/negative where forbidden, > 2 decimals, > 16 digits
+BAD_TIMESTAMP = "bad_timestamp"  # not an RFC 3339 timestamp with an offset, or out of range
 WRONG_DATE_FOLDER = "wrong_date_folder"  # a valid timestamp on another UTC date than its folder
 ID_CONFLICT = "id_conflict"  # an id already accepted with different content
 RULE_VIOLATION = "rule_violation"  # a cross-field rule other than a required field
@@ -44,9 +45,21 @@ REASON_CODES = (
 
 Kind = Literal["string", "amount", "timestamp"]
 
-# Amounts are exact: two decimals, up to 16 integer digits.
+# Amounts are exact: two decimals, up to 16 integer digits. The JSON number's own text is
+# checked and converted (`promo.amounts`), never a double parsed from it.
 AMOUNT_DTYPE = pl.Decimal(18, 2)
+AMOUNT_INTEGER_DIGITS = 16
+AMOUNT_DECIMALS = 2
 TIMESTAMP_DTYPE = pl.Datetime("us", "UTC")
+# Every timestamp of the contract (event times, expiries, campaign start/end) must fall in
+# [TIMESTAMP_MIN, TIMESTAMP_MAX) in UTC, else it is `bad_timestamp`. Event times are held
+# tighter still by their folder's date. The range keeps a year 0 or 10000 (which a valid
+# offset can produce from "0001-..." or "9999-...") out of the marts and reports, whose
+# timestamps have four-digit years in every account timezone; 2100 leaves room for any
+# expiry or campaign end a promotion can have.
+TIMESTAMP_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TIMESTAMP_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+TIMESTAMP_RANGE_TEXT = "2000-01-01T00:00:00Z (included) to 2100-01-01T00:00:00Z (excluded)"
 
 
 @dataclass(frozen=True)
@@ -285,6 +298,9 @@ def pandera_schema(stream: Stream) -> pa.DataFrameSchema:
         if f.required and f.kind == "string" and not f.enum:
             # "" or "  " is no id and no name: a required text that is blank is missing.
             checks.append(pa.Check(_not_blank, name=f"{MISSING_FIELD}: blank text"))
+        if f.kind == "timestamp":
+            # The classifier refuses these first, with a detail; the contract says it too.
+            checks.append(pa.Check(_in_range, name=f"{BAD_TIMESTAMP}: {TIMESTAMP_RANGE_TEXT}"))
         columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=not f.required)
     frame_checks = [
         pa.Check(
@@ -294,6 +310,11 @@ def pandera_schema(stream: Stream) -> pa.DataFrameSchema:
         for rule in stream.rules
     ]
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, ordered=False)
+
+
+def _in_range(data) -> pl.LazyFrame:
+    ts = pl.col(data.key)
+    return data.lazyframe.select(ts.is_null() | ((ts >= TIMESTAMP_MIN) & (ts < TIMESTAMP_MAX)))
 
 
 def _not_blank(data) -> pl.LazyFrame:

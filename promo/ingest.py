@@ -1,49 +1,50 @@
-"""Classify the raw lines of one UTC date folder of one stream.
+"""Classify the raw lines of the UTC date folders of one stream, folder by folder.
 
 Every line ends in exactly one bucket: accepted, duplicate (an exact redelivery of an
-accepted record) or quarantined with a reason. The steps, cheapest first:
+accepted record), superseded (an accepted record replaced by a correction) or
+quarantined with a reason. The steps:
 
-1. read lines (gzip or plain; BOM and CRLF tolerated; a truncated file quarantines its
-   unreadable rest as one line);
-2. DuckDB pulls every contract field out of the JSON with its JSON type (one parse per
-   line, vectorised), polars checks types, amounts, timestamps and the folder date;
-3. the Pandera schema of `promo.contract` checks required fields, enums, signs and
-   cross-field rules on the typed frame; its failure cases name the rows to quarantine;
-4. ids: the first holder of an id wins (earlier folder, then file name, then line);
-   the same content again is a duplicate, other content is an `id_conflict`.
+1. read lines (`promo.rawlines`: gzip or plain; BOM and CRLF tolerated; a file that
+   cannot be opened, or the unreadable rest of one, is one `unreadable_file` line);
+2. classify them in chunks (`promo.classify`): JSON, types, amounts, timestamps, the
+   folder date, then the Pandera schema of `promo.contract`;
+3. ids: the first holder of an id wins (earlier folder, then file name, then line); the
+   same content again is a duplicate, other content is an `id_conflict`;
+4. corrections: records of `*.corrections.jsonl[.gz]` files replace the record of the
+   same id accepted from the folder's other files (see `apply_corrections`).
 """
 
 from __future__ import annotations
 
-import gzip
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO
+from typing import Any
 
-import duckdb
-import pandera.errors
 import polars as pl
 
 from promo import contract as c
+from promo.classify import QUARANTINE_SCHEMA, RAW_PREVIEW, classify_chunk, empty_quarantine
 from promo.contract import Stream
+from promo.corrections import CONFLICT_SCHEMA, apply_corrections
+from promo.rawlines import Opener, file_lines, lines_at
 
-CHUNK_LINES = 200_000
-RAW_PREVIEW = 10_000  # characters of a raw line kept in quarantine (a 10 MB line is cut)
-BOM = b"\xef\xbb\xbf"
-RFC3339 = r"(?i)^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
-AMOUNT_TEXT = r"^-?\d{1,16}(\.\d{1,2})?$"
-NUMBER_TYPES = ("UBIGINT", "BIGINT", "DOUBLE")
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
+__all__ = [
+    "QUARANTINE_SCHEMA",
+    "RAW_PREVIEW",
+    "FolderFiles",
+    "FolderResult",
+    "classify_folder",
+    "classify_folders",
+]
 
-QUARANTINE_SCHEMA = {
-    "file": pl.String,
-    "line_number": pl.Int64,
-    "raw_line": pl.String,
-    "reason": pl.String,
-    "detail": pl.String,
-}
+CHUNK_LINES = 100_000  # lines classified at a time: bounds memory, amortises per-call costs
+CORRECTION_SUFFIXES = (".corrections.jsonl", ".corrections.jsonl.gz")
+CORRECTIONS_LISTED = 1_000  # corrections named one by one in a manifest; all are counted
+
+
+def is_correction_file(name: str) -> bool:
+    return name.endswith(CORRECTION_SUFFIXES)
 
 
 @dataclass
@@ -57,6 +58,8 @@ class FolderResult:
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
     later_folders: list[date] = field(default_factory=list)  # ... and which folders
     ignored_files: list[str] = field(default_factory=list)
+    superseded: int = 0  # accepted records replaced by a correction
+    corrections: list[dict[str, Any]] = field(default_factory=list)  # the first of them
 
     @property
     def quarantined_by_reason(self) -> dict[str, int]:
@@ -64,230 +67,165 @@ class FolderResult:
         return dict(zip(counts["reason"], counts["len"], strict=True))
 
 
-# --------------------------------------------------------------------------- reading
-Line = tuple[str, int, str | None, str | None]  # file, line number, text, pre-reason
-
-
-def iter_lines(name: str, stream: IO[bytes]) -> Iterator[Line]:
-    """Lines of one landing file. Yields (file, number, text, reason-if-unreadable)."""
-    source: IO[bytes] = gzip.GzipFile(fileobj=stream) if name.endswith(".gz") else stream
-    number = 0
-    try:
-        for raw in source:
-            number += 1
-            if number == 1 and raw.startswith(BOM):
-                raw = raw[len(BOM) :]
-            raw = raw.rstrip(b"\n").rstrip(b"\r")
-            try:
-                yield name, number, raw.decode("utf-8"), None
-            except UnicodeDecodeError as exc:
-                yield (
-                    name,
-                    number,
-                    raw.decode("utf-8", "replace"),
-                    f"not valid UTF-8 ({exc.reason})",
-                )
-    except (EOFError, OSError, zlib.error) as exc:
-        # A truncated or corrupt gzip: its unreadable rest is one quarantined line.
-        yield name, number + 1, None, f"file unreadable after line {number}: {exc}"
-
-
-def chunked(lines: Iterable[Line], size: int = CHUNK_LINES) -> Iterator[list[Line]]:
-    batch: list[Line] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-# --------------------------------------------------------------------------- parsing
-def _extract_sql(stream: Stream) -> str:
-    paths = ", ".join(f"'$.\"{f.name}\"'" for f in stream.fields)
-    cols = []
-    for i, f in enumerate(stream.fields, start=1):
-        cols.append(f'json_type(v[{i}]) AS "t:{f.name}"')
-        if f.kind == "amount":
-            cols.append(f'CAST(v[{i}] AS VARCHAR) AS "x:{f.name}"')
-            cols.append(f"TRY_CAST(v[{i}]->>'$' AS DECIMAL(18,2)) AS \"{f.name}\"")
-        else:
-            cols.append(f"v[{i}]->>'$' AS \"{f.name}\"")
-    return f"""
-        WITH parsed AS (
-            SELECT file, line, raw, pre_reason,
-                   CASE WHEN raw IS NOT NULL AND json_valid(raw) THEN raw::JSON END AS j
-            FROM lines
-        ), typed AS (
-            SELECT *, json_type(j) AS jtype,
-                   CASE WHEN json_type(j) = 'OBJECT' THEN json_extract(j, [{paths}]) END AS v
-            FROM parsed
-        )
-        SELECT file, line, raw, pre_reason, jtype, {", ".join(cols)} FROM typed
-    """
-
-
-def _first_reason(stream: Stream, folder: date) -> tuple[pl.Expr, pl.Expr]:
-    """Reason code and detail of the first structural problem of a row (or null)."""
-    checks: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (pl.col("raw").is_null(), c.UNREADABLE_FILE, pl.col("pre_reason")),
-        (pl.col("pre_reason").is_not_null(), c.INVALID_JSON, pl.col("pre_reason")),
-        (
-            pl.col("jtype").is_null(),
-            c.INVALID_JSON,
-            pl.lit("not valid JSON"),
-        ),
-        (
-            pl.col("jtype") != "OBJECT",
-            c.INVALID_JSON,
-            pl.format("a JSON {} where an object is required", pl.col("jtype")),
-        ),
-    ]
-    for f in stream.fields:
-        jt = pl.col(f"t:{f.name}")
-        present = jt.is_not_null() & (jt != "NULL")
-        want = NUMBER_TYPES if f.kind == "amount" else ("VARCHAR",)
-        label = "a number" if f.kind == "amount" else "a string"
-        checks.append(
-            (
-                present & ~jt.is_in(want),
-                c.WRONG_TYPE,
-                pl.format(f"{f.name}: expected {label}, got JSON {{}}", jt),
-            )
-        )
-        if f.kind == "amount":
-            text = pl.col(f"x:{f.name}")
-            checks.append(
-                (
-                    present & ~text.str.contains(AMOUNT_TEXT),
-                    c.BAD_AMOUNT,
-                    pl.format(f"{f.name}: {{}} is not an amount with at most 2 decimals", text),
-                )
-            )
-        if f.kind == "timestamp":
-            value = pl.col(f.name)
-            checks.append(
-                (
-                    present & (~value.str.contains(RFC3339) | pl.col(f"ts:{f.name}").is_null()),
-                    c.BAD_TIMESTAMP,
-                    pl.format(f"{f.name}: {{}} is not an RFC 3339 timestamp with an offset", value),
-                )
-            )
-    if stream.time_field:
-        ts = pl.col(f"ts:{stream.time_field}")
-        checks.append(
-            (
-                ts.is_not_null() & (ts.dt.date() != pl.lit(folder)),
-                c.WRONG_DATE_FOLDER,
-                pl.format(
-                    f"{stream.time_field}: {{}} is on UTC date {{}}, not on its folder's {folder}",
-                    pl.col(stream.time_field),
-                    ts.dt.date(),
-                ),
-            )
-        )
-    reason = pl.lit(None, pl.String)
-    detail = pl.lit(None, pl.String)
-    for cond, code, text in reversed(checks):
-        reason = pl.when(cond.fill_null(False)).then(pl.lit(code)).otherwise(reason)
-        detail = pl.when(cond.fill_null(False)).then(text).otherwise(detail)
-    return reason, detail
-
-
-def classify_chunk(
-    stream: Stream, folder: date, lines: list[Line]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Typed valid rows (contract columns + _file, _line) and quarantined rows of a chunk."""
-    frame = pl.DataFrame(
-        lines,
-        schema={"file": pl.String, "line": pl.Int64, "raw": pl.String, "pre_reason": pl.String},
-        orient="row",
-    )
-    con = duckdb.connect()
-    try:
-        con.register("lines", frame.to_arrow())
-        parsed = con.sql(_extract_sql(stream)).pl()
-    finally:
-        con.close()
-    timestamp_cols = [
-        pl.col(f.name)
-        .str.to_uppercase()
-        .str.to_datetime(TIMESTAMP_FORMAT, time_zone="UTC", strict=False, time_unit="us")
-        .alias(f"ts:{f.name}")
-        for f in stream.fields
-        if f.kind == "timestamp"
-    ]
-    parsed = parsed.with_columns(timestamp_cols)
-    reason, detail = _first_reason(stream, folder)
-    parsed = parsed.with_columns(reason.alias("reason"), detail.alias("detail"))
-
-    bad = _quarantine_rows(parsed.filter(pl.col("reason").is_not_null()))
-    good = parsed.filter(pl.col("reason").is_null())
-    typed = good.select(
-        [
-            (pl.col(f"ts:{f.name}") if f.kind == "timestamp" else pl.col(f.name))
-            .cast(f.dtype)
-            .alias(f.name)
-            for f in stream.fields
-        ]
-        + [pl.col("file").alias("_file"), pl.col("line").alias("_line"), pl.col("raw")]
-    )
-    typed, rule_bad = apply_schema(stream, typed)
-    return typed.drop("raw"), pl.concat([bad, rule_bad])
-
-
-def apply_schema(stream: Stream, typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run the Pandera contract schema; rows it rejects move to quarantine."""
-    try:
-        c.pandera_schema(stream).validate(typed, lazy=True)
-        return typed, _empty_quarantine()
-    except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    cases = (
-        cases.filter(pl.col("index").is_not_null())
-        .with_columns(
-            pl.col("check").map_elements(c.reason_of_check, return_dtype=pl.String).alias("reason"),
-            pl.format(
-                "{}: failed check {} (value: {})",
-                pl.col("column").fill_null("record"),
-                pl.col("check"),
-                pl.col("failure_case").fill_null("null").str.slice(0, 200),
-            ).alias("detail"),
-            pl.col("index").cast(pl.Int64),
-        )
-        .sort("index", "reason")
-        .unique("index", keep="first", maintain_order=True)
-    )
-    indexed = typed.with_row_index("index").with_columns(pl.col("index").cast(pl.Int64))
-    rejected = indexed.join(cases.select("index", "reason", "detail"), on="index", how="inner")
-    kept = indexed.join(cases.select("index"), on="index", how="anti").drop("index")
-    bad = rejected.select(
-        pl.col("_file").alias("file"),
-        pl.col("_line").alias("line_number"),
-        pl.col("raw").str.slice(0, RAW_PREVIEW).alias("raw_line"),
-        "reason",
-        "detail",
-    )
-    return kept, bad
-
-
-def _quarantine_rows(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select(
-        pl.col("file"),
-        pl.col("line").alias("line_number"),
-        pl.col("raw").fill_null("").str.slice(0, RAW_PREVIEW).alias("raw_line"),
-        pl.col("reason"),
-        pl.col("detail").str.slice(0, 1000),
-    )
-
-
-def _empty_quarantine() -> pl.DataFrame:
-    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-
-
 def empty_accepted(stream: Stream) -> pl.DataFrame:
     return pl.DataFrame(schema={**stream.polars_schema, "_file": pl.String, "_line": pl.Int64})
+
+
+# --------------------------------------------------------------------------- folders
+@dataclass(frozen=True)
+class FolderFiles:
+    """The files of one landing folder to classify: names in the folder, and how to open
+    one (a context manager yielding a binary stream)."""
+
+    folder: date
+    files: list[str]
+    open_file: Opener
+
+
+@dataclass
+class _Pending:
+    """A folder being classified: its parts so far."""
+
+    source: FolderFiles
+    lines: int = 0
+    valid: list[pl.DataFrame] = field(default_factory=list)
+    bad: list[pl.DataFrame] = field(default_factory=list)
+
+
+def classify_folder(
+    stream: Stream,
+    folder: date,
+    files: list[str],
+    open_file: Opener,
+    others: IdLookup | None = None,
+    corrections: bool = False,
+) -> FolderResult:
+    """Classify every line of `files` (names in one folder, any order) in contract order.
+    See `classify_folders`."""
+    source = FolderFiles(folder, files, open_file)
+    return next(classify_folders(stream, [source], lambda _: others, corrections))
+
+
+def classify_folders(
+    stream: Stream,
+    sources: list[FolderFiles],
+    others_of: Callable[[date], IdLookup | None],
+    corrections: bool = False,
+) -> Iterator[FolderResult]:
+    """The result of each folder of `sources`, in their order.
+
+    Lines of consecutive folders are classified together in chunks of about CHUNK_LINES
+    (per-call costs of DuckDB, polars and Pandera are paid per chunk, not per folder; a
+    small folder costs little). Ids are resolved folder by folder when its result is
+    yielded, with `others_of(folder)` looking up the other folders: the caller writes each
+    result before asking for the next, so a folder sees the ones before it. With
+    `corrections`, files named `*.corrections.jsonl[.gz]` are corrections (event folders);
+    otherwise every file is a regular one (dimension snapshots).
+    """
+    pending: list[_Pending] = []
+    buffer: list[pl.DataFrame] = []
+    size = seq = 0
+
+    def flush() -> None:
+        nonlocal buffer, size
+        if not buffer:
+            return
+        valid, bad = classify_chunk(stream, pl.concat(buffer))
+        valid_of = valid.partition_by("_folder", as_dict=True)
+        bad_of = bad.partition_by("_folder", as_dict=True)
+        for p in pending:
+            key = (p.source.folder,)
+            if key in valid_of:
+                p.valid.append(valid_of[key])
+            if key in bad_of:
+                p.bad.append(bad_of[key])
+        buffer, size = [], 0
+
+    for source in sources:
+        pending.append(_Pending(source))
+        for name in _in_contract_order(source.files, corrections):
+            for frame in file_lines(name, source.open_file):
+                pending[-1].lines += frame.height
+                # `seq` numbers the lines in contract order across the call: sorting by
+                # it (one integer) puts a folder's rows back in order after the chunk.
+                buffer.append(
+                    frame.with_columns(
+                        pl.lit(source.folder).alias("folder"),
+                        pl.int_range(seq, seq + frame.height, dtype=pl.Int64).alias("seq"),
+                    )
+                )
+                seq += frame.height
+                size += frame.height
+                if size >= CHUNK_LINES:
+                    flush()
+                    # Every folder before this one is complete.
+                    while len(pending) > 1:
+                        yield _resolve(stream, pending.pop(0), others_of, corrections)
+    flush()
+    while pending:
+        yield _resolve(stream, pending.pop(0), others_of, corrections)
+
+
+def _in_contract_order(files: list[str], corrections: bool) -> list[str]:
+    """Files by name; with corrections, correction files after the regular ones."""
+    return sorted(files, key=lambda n: (corrections and is_correction_file(n), n))
+
+
+def _resolve(
+    stream: Stream,
+    p: _Pending,
+    others_of: Callable[[date], IdLookup | None],
+    corrections: bool,
+) -> FolderResult:
+    folder, others = p.source.folder, others_of(p.source.folder)
+    empty = empty_accepted(stream).with_columns(
+        pl.lit(None, pl.Int64).alias("_seq"), pl.lit(None, pl.String).alias("_raw")
+    )
+    valid = pl.concat([empty, *(v.drop("_folder") for v in p.valid)])
+    is_fix = pl.lit(False)
+    if corrections:
+        is_fix = pl.any_horizontal(pl.col("_file").str.ends_with(s) for s in CORRECTION_SUFFIXES)
+    accepted, duplicates, conflicts, later = resolve_ids(
+        stream, folder, valid.filter(~is_fix), others
+    )
+    fixed = apply_corrections(stream, folder, accepted, valid.filter(is_fix), others)
+    bad = [empty_quarantine(), *(b.drop("_folder") for b in p.bad)]
+    conflicts = pl.concat([conflicts, fixed.conflicts])
+    if conflicts.height:
+        bad.append(_conflict_rows(conflicts, valid, p.source.open_file))
+    return FolderResult(
+        stream=stream.name,
+        folder=folder,
+        files=sorted(p.source.files),
+        lines=p.lines,
+        accepted=fixed.accepted.drop("_seq", "_raw"),
+        duplicates=duplicates + fixed.duplicates,
+        quarantine=pl.concat(bad).sort("file", "line_number"),
+        later_folders=sorted({*later, *fixed.later_folders}),
+        superseded=fixed.superseded,
+        corrections=fixed.log[:CORRECTIONS_LISTED],
+    )
+
+
+def _conflict_rows(conflicts: pl.DataFrame, valid: pl.DataFrame, open_file: Opener) -> pl.DataFrame:
+    """Quarantine rows for id conflicts. Their raw lines come from `_raw` where the
+    classifier kept it (an id seen twice in a chunk), else the file is read again: raw text
+    is not kept in memory for every valid row."""
+    keys = ["_file", "_line"]
+    known = conflicts.join(valid.select(*keys, "_raw"), on=keys).drop_nulls("_raw")
+    raw = {(f, n): text for f, n, text in known.select(*keys, "_raw").iter_rows()}
+    missing = conflicts.join(known, on=keys, how="anti")
+    for name, numbers in missing.group_by("_file").agg("_line").iter_rows():
+        for number, text in lines_at(name, open_file, set(numbers)).items():
+            raw[(name, number)] = text[:RAW_PREVIEW]
+    texts = [raw.get(pos, "") for pos in conflicts.select("_file", "_line").iter_rows()]
+    return conflicts.select(
+        pl.col("_file").alias("file"),
+        pl.col("_line").alias("line_number"),
+        pl.Series("raw_line", texts, dtype=pl.String),
+        pl.lit(c.ID_CONFLICT).alias("reason"),
+        pl.col("detail"),
+    )
 
 
 # --------------------------------------------------------------------------- ids
@@ -305,21 +243,17 @@ def resolve_ids(
     """
     idc = stream.id_field
     key = stream.key
-    valid = valid.sort("_file", "_line")
-    first = valid.unique(key, keep="first", maintain_order=True)
-    rest = valid.join(first.select("_file", "_line"), on=["_file", "_line"], how="anti")
+    # Contract order: `_seq` when the rows carry it (one integer, cheap to sort).
+    valid = valid.sort("_seq") if "_seq" in valid.columns else valid.sort("_file", "_line")
+    holder = (pl.col(key[0]) if len(key) == 1 else pl.struct(key)).is_first_distinct()
+    valid = valid.with_columns(holder.alias("_first"))
+    first = valid.filter("_first").drop("_first")
+    rest = valid.filter(~pl.col("_first")).drop("_first")
     duplicates = 0
-    conflicts = []
+    conflicts = [pl.DataFrame(schema=CONFLICT_SCHEMA)]
     if rest.height:
         paired = rest.join(first, on=key, suffix="__first")
-        same = pl.all_horizontal(
-            [
-                pl.col(col).eq_missing(pl.col(f"{col}__first"))
-                for col in stream.columns
-                if col not in key
-            ]
-        )
-        paired = paired.with_columns(same.alias("same"))
+        paired = paired.with_columns(_same_content(stream, "__first").alias("same"))
         duplicates = int(paired["same"].sum())
         conflicts.append(
             paired.filter(~pl.col("same")).select(
@@ -354,77 +288,15 @@ def resolve_ids(
                 )
             )
             first = first.join(earlier.select(pl.col("id").alias(idc)), on=idc, how="anti")
-    conflict_frame = (
-        pl.concat(conflicts)
-        if conflicts
-        else pl.DataFrame(schema={"_file": pl.String, "_line": pl.Int64, "detail": pl.String})
-    )
-    return first, duplicates, conflict_frame, later
+    return first, duplicates, pl.concat(conflicts), later
 
 
-# --------------------------------------------------------------------------- folder
-Opener = Callable[[str], IO[bytes]]
-
-
-def classify_folder(
-    stream: Stream,
-    folder: date,
-    files: list[str],
-    open_file: Callable[[str], object],
-    others: IdLookup | None = None,
-) -> FolderResult:
-    """Classify every line of `files` (names in this folder, any order) in contract order.
-
-    `open_file(name)` returns a context manager yielding a binary stream.
-    """
-    files = sorted(files)
-    valid_parts = [empty_accepted(stream)]
-    bad_parts = [_empty_quarantine()]
-    lines = 0
-
-    def all_lines() -> Iterator[Line]:
-        for name in files:
-            with open_file(name) as fh:  # type: ignore[attr-defined]
-                yield from iter_lines(name, fh)
-
-    for batch in chunked(all_lines()):
-        lines += len(batch)
-        valid, bad = classify_chunk(stream, folder, batch)
-        valid_parts.append(valid)
-        bad_parts.append(bad)
-    valid = pl.concat(valid_parts)
-    accepted, duplicates, conflicts, later = resolve_ids(stream, folder, valid, others)
-    if conflicts.height:
-        bad_parts.append(_conflict_rows(conflicts, files, open_file))
-    quarantine = pl.concat(bad_parts).sort("file", "line_number")
-    return FolderResult(
-        stream=stream.name,
-        folder=folder,
-        files=files,
-        lines=lines,
-        accepted=accepted,
-        duplicates=duplicates,
-        quarantine=quarantine,
-        later_folders=later,
-    )
-
-
-def _conflict_rows(conflicts: pl.DataFrame, files: list[str], open_file) -> pl.DataFrame:
-    """Quarantine rows for id conflicts; their raw lines are read again (conflicts are rare,
-    so raw text is not kept in memory for every valid row)."""
-    wanted = {(f, n) for f, n in conflicts.select("_file", "_line").iter_rows()}
-    raw: dict[tuple[str, int], str] = {}
-    for name in sorted({f for f, _ in wanted}):
-        with open_file(name) as fh:
-            for file, number, text, _ in iter_lines(name, fh):
-                if (file, number) in wanted:
-                    raw[(file, number)] = (text or "")[:RAW_PREVIEW]
-    return conflicts.select(
-        pl.col("_file").alias("file"),
-        pl.col("_line").alias("line_number"),
-        pl.struct("_file", "_line")
-        .map_elements(lambda s: raw.get((s["_file"], s["_line"]), ""), return_dtype=pl.String)
-        .alias("raw_line"),
-        pl.lit(c.ID_CONFLICT).alias("reason"),
-        pl.col("detail"),
+def _same_content(stream: Stream, suffix: str) -> pl.Expr:
+    """Two records are the same when their contract fields are equal (nulls included)."""
+    return pl.all_horizontal(
+        [
+            pl.col(col).eq_missing(pl.col(f"{col}{suffix}"))
+            for col in stream.columns
+            if col not in stream.key
+        ]
     )

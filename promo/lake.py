@@ -27,8 +27,9 @@ import pyarrow.parquet as pq
 
 from promo import layout
 from promo.contract import Stream
-from promo.ingest import FolderResult, classify_folder
-from promo.storage import Storage, StoredObject
+from promo.idindex import IdIndex
+from promo.ingest import FolderFiles, FolderResult, classify_folder, classify_folders
+from promo.storage import Storage, StorageError, StoredObject
 
 DIMENSION_FOLDER = date(1970, 1, 1)  # dimension snapshots are not dated
 
@@ -136,6 +137,8 @@ class Lake:
             "duplicates": result.duplicates,
             "quarantined": result.quarantine.height,
             "quarantined_by_reason": result.quarantined_by_reason,
+            "superseded": result.superseded,
+            "corrections": result.corrections,
             "later_folders_holding_its_ids": [d.isoformat() for d in result.later_folders],
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -157,20 +160,52 @@ def list_landing_folder(landing: Storage, stream: str, folder: date):
 def ingest_folder(landing: Storage, lake: Lake, stream: Stream, folder: date) -> dict[str, Any]:
     """Classify one landing folder and write it to the lake; returns its manifest (with
     the files found there but not read, under `ignored_files`)."""
-    events, ignored = list_landing_folder(landing, stream.name, folder)
-    prefix = layout.landing_folder(stream.name, folder)
-    names = [o.key[len(prefix) :] for o in events]
-    result = classify_folder(
-        stream,
-        folder,
-        names,
-        lambda name: landing.open(prefix + name),
-        others=lake.id_lookup(stream, folder),
-    )
-    result.ignored_files = ignored
-    manifest = lake.write_folder(result, [_input(o) for o in events])
-    manifest["ignored_files"] = ignored
-    return manifest
+    return ingest_folders(landing, lake, stream, [folder])[0]
+
+
+def ingest_folders(
+    landing: Storage, lake: Lake, stream: Stream, folders: list[date]
+) -> list[dict[str, Any]]:
+    """`ingest_folder` for each of `folders` in order, their lines classified together
+    (cheaper than one folder at a time); each folder is written before the next one's ids
+    are resolved, so it sees them."""
+    listed, sources = {}, []
+    for folder in folders:
+        prefix = layout.landing_folder(stream.name, folder)
+        try:
+            listed[folder] = list_landing_folder(landing, stream.name, folder)
+        except StorageError as exc:
+            # A folder that cannot be listed (a link leaving the landing zone): one
+            # unreadable line, named after the folder, and the other folders go on.
+            listed[folder] = ([], [])
+            sources.append(FolderFiles(folder, [UNLISTED], _refuse(exc)))
+            continue
+        names = [o.key[len(prefix) :] for o in listed[folder][0]]
+        sources.append(FolderFiles(folder, names, _opener(landing, prefix)))
+    manifests = []
+    index = IdIndex(lake, stream)
+    for result in classify_folders(stream, sources, index.lookup_for, corrections=True):
+        events, ignored = listed[result.folder]
+        result.ignored_files = ignored
+        manifest = lake.write_folder(result, [_input(o) for o in events])
+        index.replace(result.folder, result.accepted[stream.id_field])
+        manifest["ignored_files"] = ignored
+        manifests.append(manifest)
+    return manifests
+
+
+UNLISTED = "."  # the file name of the line that stands for a folder that cannot be listed
+
+
+def _opener(landing: Storage, prefix: str):
+    return lambda name: landing.open(prefix + name)
+
+
+def _refuse(exc: StorageError):
+    def refuse(_name: str):
+        raise StorageError(f"the folder cannot be listed ({exc})")
+
+    return refuse
 
 
 def _input(obj: StoredObject) -> dict[str, Any]:
@@ -178,18 +213,21 @@ def _input(obj: StoredObject) -> dict[str, Any]:
 
 
 def accounting_problems(stream: Stream, lake: Lake, manifests: list[dict[str, Any]]) -> list[str]:
-    """Folders where lines != accepted + duplicates + quarantined, with accepted and
-    quarantined counted again from the Parquet files as written (not from memory)."""
+    """Folders where lines != accepted + duplicates + quarantined + superseded (records
+    replaced by a correction, `promo.corrections`), with accepted and quarantined counted
+    again from the Parquet files as written (not from memory)."""
     problems = []
     for m in manifests:
         folder = date.fromisoformat(m["utc_date"])
         accepted = lake.row_count(layout.lake_accepted(stream.name, folder))
         quarantined = lake.row_count(layout.lake_quarantine(stream.name, folder))
-        total = accepted + m["duplicates"] + quarantined
+        superseded = m.get("superseded", 0)
+        total = accepted + m["duplicates"] + quarantined + superseded
         if total != m["lines"]:
             problems.append(
                 f"{folder}: {m['lines']} lines but {accepted} accepted + "
-                f"{m['duplicates']} duplicates + {quarantined} quarantined = {total}"
+                f"{m['duplicates']} duplicates + {quarantined} quarantined + "
+                f"{superseded} superseded = {total}"
             )
     return problems
 

@@ -50,7 +50,10 @@ def landing_folder_of(key: str) -> tuple[str, str] | None:
 
 
 def is_event_file(name: str) -> bool:
-    return name.endswith(EVENT_SUFFIXES)
+    """A `*.jsonl` / `*.jsonl.gz` file that is not hidden: a name starting with a dot is
+    an editor's, rsync's or a producer's temporary (`.x.jsonl.swp`, `.x.jsonl.AbC123`,
+    `.x.jsonl`), never a delivery, so it is not read (it is listed as ignored)."""
+    return name.endswith(EVENT_SUFFIXES) and not name.rpartition("/")[2].startswith(".")
 
 
 def is_dimension_snapshot(key: str, dimension: str) -> bool:

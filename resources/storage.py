@@ -54,6 +54,11 @@ def sweep_stale_temporaries(folder: Path) -> int:
     return removed
 
 
+def _is_file_link(path: Path) -> bool:
+    """A symbolic link that does not lead to a folder (rglob does not descend into those)."""
+    return path.is_symlink() and not path.is_dir()
+
+
 class LocalStorage(Storage):
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
@@ -76,7 +81,9 @@ class LocalStorage(Storage):
         if base.is_file():
             candidates = [base]
         elif base.is_dir():
-            candidates = [p for p in base.rglob("*") if p.is_file()]
+            # Broken symbolic links are listed too: reading one fails with a StorageError
+            # that names it (as for a link leaving the root), instead of it passing unseen.
+            candidates = [p for p in base.rglob("*") if p.is_file() or _is_file_link(p)]
         else:
             # A prefix may also be the start of a file name.
             parent = base.parent
@@ -90,7 +97,10 @@ class LocalStorage(Storage):
             rel = p.relative_to(self.root).as_posix()
             if is_temporary(rel):
                 continue
-            st = p.stat()
+            try:
+                st = p.stat()
+            except OSError:  # a broken link: its own size and time
+                st = p.lstat()
             out.append(StoredObject(rel, st.st_size, f"{st.st_mtime_ns}-{st.st_size}"))
         return sorted(out, key=lambda o: o.key)
 

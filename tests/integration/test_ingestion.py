@@ -157,3 +157,73 @@ def test_an_id_reused_in_a_later_folder_loses_whatever_the_ingestion_order(promo
     quarantine = lake_rows(settings.lake_dir, "quarantine", "wallet_transactions")
     assert quarantine["reason"].to_list() == ["id_conflict"]
     assert "date=2026-10-23" in quarantine["detail"][0]
+
+
+def test_a_corrections_file_replaces_accepted_records_and_the_accounting_shows_it(promo_env):
+    """Issue 12, finding 3: a record with an absurd expiry was accepted and could not be
+    corrected (a new file with its id was an `id_conflict`). Now the expiry is refused
+    (`bad_timestamp`), and a `*.corrections.jsonl` file in the same folder replaces an
+    accepted record; the manifest counts the replaced one as superseded and the
+    accounting check adds it up. Re-running gives the same lake files."""
+    settings = promo_env()
+    folder = Path(settings.landing_uri) / "events/wallet_transactions/date=2026-10-23"
+    folder.mkdir(parents=True)
+    base = {
+        "wallet_id": "W1",
+        "user_id": "u1",
+        "transaction_type": "CREDIT",
+        "transaction_source": "API",
+        "occurred_at": "2026-10-23T08:00:00Z",
+    }
+    lines = [
+        {**base, "transaction_id": "T1", "points": 5, "expires_at": "9999-12-31T23:59:59-12:00"},
+        {**base, "transaction_id": "T2", "points": 5},
+    ]
+    (folder / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert run_daily(settings, "2026-10-23", "2026-10-23", selection=INGESTION_KEYS).success
+    quarantine = lake_rows(settings.lake_dir, "quarantine", "wallet_transactions")
+    assert quarantine["reason"].to_list() == ["bad_timestamp"]
+
+    fixes = [
+        {**base, "transaction_id": "T1", "points": 5, "expires_at": "2027-10-23T08:00:00Z"},
+        {**base, "transaction_id": "T2", "points": 7},
+        {**base, "transaction_id": "T2", "points": 7},  # sent twice: a duplicate
+    ]
+    (folder / "2026-10-24.corrections.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in fixes)
+    )
+    result = run_daily(settings, "2026-10-23", "2026-10-23", selection=INGESTION_KEYS)
+    assert result.success
+    accepted = lake_rows(settings.lake_dir, "accepted", "wallet_transactions").sort("_line")
+    assert accepted.select("transaction_id", "_file", "_line").rows() == [
+        ("T1", "2026-10-24.corrections.jsonl", 1),
+        ("T2", "2026-10-24.corrections.jsonl", 2),
+    ]
+    assert [str(p) for p in accepted["points"]] == ["5.00", "7.00"]
+    manifest = json.loads(
+        (settings.lake_dir / "manifests/wallet_transactions/utc_date=2026-10-23.json").read_text()
+    )
+    assert {k: manifest[k] for k in ("lines", "accepted", "duplicates", "quarantined")} == {
+        "lines": 5,
+        "accepted": 2,
+        "duplicates": 1,
+        "quarantined": 1,
+    }
+    assert manifest["superseded"] == 1
+    assert manifest["corrections"] == [
+        {
+            "id": "T2",
+            "file": "a.jsonl",
+            "line": 2,
+            "by_file": "2026-10-24.corrections.jsonl",
+            "by_line": 2,
+        }
+    ]
+    meta = result.asset_materializations_for_node("lake__wallet_transactions")[0].metadata
+    assert meta["superseded"].value == 1
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+
+    before = _digest(settings.lake_dir)
+    assert run_daily(settings, "2026-10-23", "2026-10-23", selection=INGESTION_KEYS).success
+    assert _digest(settings.lake_dir) == before

@@ -209,6 +209,13 @@ NOT_TIMESTAMPS = st.sampled_from(
         "20261120T100000Z",
         "2026-11-20T25:00:00Z",
         "2026-11-20T10:00:00+5:30",
+        "2026-11-20T10:00:00+25:00",  # no such offset
+        "2026-11-20T23:59:60Z",  # a leap second has no instant here
+        # RFC 3339, but outside 2000..2100 UTC (issue 12, finding 3)
+        "9999-12-31T23:59:59-12:00",  # year 10000 in UTC
+        "0001-01-01T00:00:00+14:00",  # year 0 in UTC
+        "1999-12-31T23:59:59.999Z",
+        "2100-01-01T00:00:00Z",
     ]
 ) | TEXT.filter(lambda s: not RFC3339.match(s))
 
@@ -279,7 +286,17 @@ def mutate(stream: c.Stream, record: dict, kind: str, draw) -> tuple[str, str | 
         if present and draw(st.booleans()):
             # More than 2 decimals, written as the JSON number text itself.
             name = draw(st.sampled_from(present))
-            digits = f"{bad[name]:.2f}{draw(st.integers(1, 9))}"
+            digits = draw(
+                st.sampled_from(
+                    [
+                        f"{bad[name]:.2f}{draw(st.integers(1, 9))}",
+                        # a double reads these as 2.0 and 1.2e16 (issue 12, finding 5)
+                        "1.999999999999999999",
+                        "12345678901234567",
+                        "0.0000000000000000001",
+                    ]
+                )
+            )
             bad[name] = "@@AMOUNT@@"
             return json.dumps(bad).replace('"@@AMOUNT@@"', digits), c.BAD_AMOUNT
         if stream is c.REWARD_EVENTS and draw(st.booleans()):
@@ -437,6 +454,40 @@ def test_mutated_records_are_quarantined_and_good_ones_kept(stream_name, data):
     assert_accounted(stream, folder, result)
 
 
+def chunk_of(files: dict[str, bytes]) -> pl.DataFrame:
+    """The lines of `files` as the classifier gets them."""
+    from promo.rawlines import file_lines
+
+    @contextmanager
+    def opener(name):
+        yield io.BytesIO(files[name])
+
+    frames = [f for name in sorted(files) for f in file_lines(name, opener)]
+    lines = pl.concat(frames) if frames else pl.DataFrame(schema={"file": pl.String})
+    return lines.with_columns(pl.lit(FOLDER).alias("folder"))
+
+
+@pytest.mark.parametrize("stream_name", list(c.STREAMS))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_fast_path_and_the_careful_path_agree(stream_name, data):
+    """Plain lines take the fast path (one DuckDB parse, types read off the JSON text);
+    every line can also take the careful one. Both must give the same rows, reasons and
+    details, whatever the line."""
+    from promo.classify import classify_chunk
+
+    stream = c.STREAMS[stream_name]
+    folder = data.draw(folder_of_lines(stream_name))
+    lines = chunk_of(folder.files)
+    if lines.is_empty():
+        return
+    fast_ok, fast_bad = classify_chunk(stream, lines, fast=True)
+    slow_ok, slow_bad = classify_chunk(stream, lines, fast=False)
+    assert fast_ok.sort("_file", "_line").equals(slow_ok.sort("_file", "_line"))
+    assert fast_bad.sort("file", "line_number").equals(slow_bad.sort("file", "line_number"))
+    FIGURES["lines"] += lines.height
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     lines=st.lists(st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"")), max_size=30),
@@ -571,6 +622,81 @@ def test_non_contract_files_are_ignored_and_reported(tmp_path):
     assert [i["file"] for i in manifest["inputs"]] == [prefix + "part-1.jsonl"]
 
 
+def test_dot_files_are_not_read_and_are_listed_as_ignored(tmp_path):
+    """Issue 12, finding 9: a hidden file (an editor's or rsync's temporary, a producer's
+    half-written `.x.jsonl`) was ingested. Hidden files are not deliveries."""
+    from promo.lake import ingest_folder, newest_dimension_file
+
+    landing = tmp_path / "landing"
+    folder = landing / "events" / "wallet_transactions" / f"date={FOLDER}"
+    folder.mkdir(parents=True)
+    (folder / "part-1.jsonl").write_bytes(tx_lines(4))
+    (folder / ".foo.jsonl").write_bytes(tx_lines(6)[len(tx_lines(4)) :])  # would be 2 records
+    (folder / ".part-2.jsonl.gz").write_bytes(gzip.compress(b"half a li"))
+    (folder / ".part-3.jsonl.Xa3bQ9").write_bytes(b"rsync's temporary\n")
+    snapshots = landing / "dimensions" / "wallets"
+    snapshots.mkdir(parents=True)
+    (snapshots / "2026-11-01.jsonl").write_text('{"wallet_id": "W1"}\n')
+    (snapshots / ".2026-12-01.jsonl").write_text('{"wallet_id": "W-TMP"}\n')
+    lake = Lake(LocalStorage(tmp_path / "lake"))
+    manifest = ingest_folder(LocalStorage(landing), lake, c.WALLET_TRANSACTIONS, FOLDER)
+    FIGURES["damaged_files_tried"] += ["dot_file"]
+    assert manifest["lines"] == manifest["accepted"] == 4
+    prefix = f"events/wallet_transactions/date={FOLDER}/"
+    assert sorted(manifest["ignored_files"]) == sorted(
+        prefix + n for n in (".foo.jsonl", ".part-2.jsonl.gz", ".part-3.jsonl.Xa3bQ9")
+    )
+    assert newest_dimension_file(LocalStorage(landing), "wallets") == (
+        "dimensions/wallets/2026-11-01.jsonl"
+    )
+
+
+def test_a_link_leaving_the_landing_zone_is_one_unreadable_line(tmp_path):
+    """Issue 12, finding 8: a symbolic link in the landing zone stopped the whole run. A
+    file that cannot be opened (a link leaving the landing zone, a broken link, a date
+    folder that is a link out of it) is one `unreadable_file` line naming the reason; the
+    folder's other files and the other folders are ingested."""
+    from promo.lake import ingest_folders
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.jsonl").write_bytes(tx_lines(3))  # valid lines: must not be read
+    landing = tmp_path / "landing"
+    days = [FOLDER, FOLDER + timedelta(days=1), FOLDER + timedelta(days=2)]
+    stream_dir = landing / "events" / "wallet_transactions"
+    first, second = stream_dir / f"date={days[0]}", stream_dir / f"date={days[1]}"
+    first.mkdir(parents=True)
+    second.mkdir(parents=True)
+    (first / "a.jsonl").write_bytes(tx_lines(5))
+    (first / "b-link.jsonl").symlink_to(outside / "secret.jsonl")
+    (first / "c-broken.jsonl").symlink_to(first / "gone.jsonl")
+    (first / "d.jsonl").write_bytes(tx_lines(7)[len(tx_lines(5)) :])
+    later = [json.dumps(tx(100 + i, occurred_at=f"{days[1]}T08:00:00Z")) for i in range(2)]
+    (second / "a.jsonl").write_text("\n".join(later) + "\n")
+    (stream_dir / f"date={days[2]}").symlink_to(outside, target_is_directory=True)
+    lake = Lake(LocalStorage(tmp_path / "lake"))
+    manifests = ingest_folders(LocalStorage(landing), lake, c.WALLET_TRANSACTIONS, days)
+    FIGURES["damaged_files_tried"] += ["link_leaving_landing", "broken_link", "folder_link"]
+    count_bad("unreadable_link", 3)
+    assert [m["utc_date"] for m in manifests] == [d.isoformat() for d in days]
+    assert [(m["lines"], m["accepted"], m["quarantined"]) for m in manifests] == [
+        (9, 7, 2),
+        (2, 2, 0),
+        (1, 0, 1),
+    ]
+    quarantine = lake_rows(tmp_path / "lake", "quarantine", "wallet_transactions")
+    rows = {(r["file"], r["line_number"]): r for r in quarantine.iter_rows(named=True)}
+    assert set(rows) == {("b-link.jsonl", 1), ("c-broken.jsonl", 1), (".", 1)}
+    assert {r["reason"] for r in rows.values()} == {c.UNREADABLE_FILE}
+    assert "leaves" in rows[("b-link.jsonl", 1)]["detail"]
+    assert "No such file" in rows[("c-broken.jsonl", 1)]["detail"]
+    assert "the folder cannot be listed" in rows[(".", 1)]["detail"]
+    accepted = lake_rows(tmp_path / "lake", "accepted", "wallet_transactions")
+    assert sorted(accepted["transaction_id"]) == sorted(
+        [f"t{i}" for i in range(7)] + ["t100", "t101"]
+    )
+
+
 # ------------------------------------------------------------------ through Dagster
 def test_folders_outside_the_contract_do_not_stop_ingestion(promo_env):
     settings = promo_env()
@@ -609,3 +735,35 @@ def test_folders_outside_the_contract_do_not_stop_ingestion(promo_env):
         FIGURES["folders_classified"] += len(manifests)
         FIGURES["lines"] += lines
         count_bad(f"generator_bad_{stream.name}", quarantined.height)
+
+
+def test_a_link_leaving_the_landing_zone_does_not_stop_the_run(promo_env, tmp_path, capfd):
+    """Issue 12, finding 8, through Dagster: the run succeeds with no traceback on the
+    console, the link is one quarantined line and every day is ingested."""
+    settings = promo_env()
+    landing = Path(settings.landing_uri)
+    generate(LocalStorage(landing), date(2026, 10, 2), 2, seed=5, scale=60, bad_rate=0.0)
+    counts = raw_line_counts(landing)
+    outside = tmp_path / "elsewhere.jsonl"
+    outside.write_bytes(tx_lines(2))
+    link = landing / "events/wallet_transactions/date=2026-10-02/zz-link.jsonl"
+    link.symlink_to(outside)
+    result = run_daily(settings, "2026-10-02", "2026-10-03", selection=INGESTION_KEYS)
+    assert result.success
+    assert "Traceback" not in capfd.readouterr().err
+    lake = Path(settings.lake_dir)
+    quarantined = lake_rows(lake, "quarantine", "wallet_transactions")
+    assert quarantined.select("file", "line_number", "reason").rows() == [
+        ("zz-link.jsonl", 1, c.UNREADABLE_FILE)
+    ]
+    manifests = [
+        json.loads(p.read_text())
+        for p in sorted((lake / "manifests/wallet_transactions").glob("*"))
+    ]
+    assert [m["utc_date"] for m in manifests] == ["2026-10-02", "2026-10-03"]
+    accepted = lake_rows(lake, "accepted", "wallet_transactions")
+    assert accepted.height == counts["wallet_transactions"] - sum(
+        m["duplicates"] for m in manifests
+    )
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    FIGURES["damaged_files_tried"] += ["link_leaving_landing_through_dagster"]
