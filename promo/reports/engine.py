@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from promo.reports.csv_safety import text_columns
 from promo.reports.definitions import REPORTS, SCHEMA_VERSION, ReportDefinition
-from promo.reports.files import ROWS_PER_FILE, PartWriter, finish_file
+from promo.reports.files import ROWS_PER_FILE, PartWriter
 from promo.reports.validation import ChunkValidator
 from promo.reports.windows import Window
 
@@ -187,7 +188,13 @@ def export_report(
         workdir = Path(tmp)
         mart_files = MartFiles(marts, workdir)
         keys = partition_keys(definition, request.window, mart_files)
-        writer = PartWriter(workdir, stem, definition.header, rows_per_file)
+        writer = PartWriter(
+            workdir,
+            stem,
+            definition.header,
+            rows_per_file,
+            text_columns=text_columns(definition.columns),
+        )
         validator = ChunkValidator(definition)
         con = duckdb.connect()
         try:
@@ -207,8 +214,8 @@ def export_report(
         finally:
             con.close()
         validator.finish()
-        parts = writer.close()
-        final, sha = finish_file(parts, workdir, stem)
+        written = writer.close()
+        parts, final, sha = written.parts, written.path, written.sha256
         manifest = {
             "report_name": request.name,
             "report_type": request.report_type,
@@ -229,6 +236,7 @@ def export_report(
             "parts": [{"file": p.path.name, "rows": p.rows, "sha256": p.sha256} for p in parts],
             "schema_version": SCHEMA_VERSION,
             "columns": definition.header,
+            "formula_cells_neutralised": written.formula_cells_neutralised,
             "generated_at": now_local.isoformat(),
             "generated_by": generated_by,
         }
