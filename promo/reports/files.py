@@ -17,7 +17,6 @@ folder removed while the last chunk is still being written) leaves nothing behin
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import threading
 import unicodedata
@@ -31,9 +30,9 @@ from promo.reports.csv_safety import neutralise
 from promo.reports.zipstream import ZipStream
 
 ROWS_PER_FILE = 1_000_000
-# Rows rendered per polars write_csv call: ~17 MB of CSV at the widest report, so the
-# bytes in flight stay small next to the chunk itself.
-SLICE_ROWS = 128 * 1024
+# Rows per piece of CSV polars hands to the part's sink (~1 MB at the widest report):
+# large enough that the calls into Python are few, small enough to need no buffer.
+CSV_BATCH_ROWS = 8192
 COPY_BLOCK = 4 * 1024 * 1024
 
 
@@ -64,9 +63,13 @@ class _PartSink:
         self._write = write
         self.digest = hashlib.sha256()
 
-    def write(self, data) -> None:
+    def write(self, data) -> int:
         self.digest.update(data)
         self._write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 class PartWriter:
@@ -105,8 +108,10 @@ class PartWriter:
     def write(self, chunk: pl.DataFrame) -> None:
         """Queues `chunk` (already validated) after the chunks before it."""
         self._wait()
+        # Handed over in a list the thread empties, so that the thread holds the only
+        # reference and memory goes back batch by batch as the chunk is written.
         self._thread = threading.Thread(
-            target=self._run, args=(chunk,), name=f"report-writer-{self.stem}", daemon=True
+            target=self._run, args=([chunk],), name=f"report-writer-{self.stem}", daemon=True
         )
         self._thread.start()
 
@@ -139,27 +144,28 @@ class PartWriter:
             raise self._error
 
     # ------------------------------------------------------------ the writer thread
-    def _run(self, chunk: pl.DataFrame) -> None:
+    def _run(self, handed: list[pl.DataFrame]) -> None:
         try:
-            while chunk.height:
-                if self._sink is None:
-                    self._open_part()
-                room = self.rows_per_file - self._rows
-                self._write_rows(chunk.head(room))
-                chunk = chunk.slice(room)
-                if self._rows >= self.rows_per_file:
-                    self._close_part()
+            pieces = _batches(handed.pop())
+            while pieces:
+                piece = pieces.pop(0)
+                while piece.height:
+                    if self._sink is None:
+                        self._open_part()
+                    room = self.rows_per_file - self._rows
+                    self._write_rows(piece.head(room))
+                    piece = piece.slice(room)
+                    if self._rows >= self.rows_per_file:
+                        self._close_part()
         except BaseException as exc:  # handed to the caller by the next write/close
             self._error = exc
 
     def _write_rows(self, rows: pl.DataFrame) -> None:
         rows, changed = neutralise(rows, self.text_columns)
         self.formula_cells_neutralised += changed
-        for piece in rows.iter_slices(SLICE_ROWS):
-            buffer = io.BytesIO()
-            piece.write_csv(buffer, include_header=False, null_value="")
-            self._sink.write(buffer.getbuffer())
-            self._rows += piece.height
+        # polars calls the sink's write with the CSV of CSV_BATCH_ROWS rows at a time.
+        rows.write_csv(self._sink, include_header=False, null_value="", batch_size=CSV_BATCH_ROWS)
+        self._rows += rows.height
 
     def _open_part(self) -> None:
         number = len(self.parts) + 1
@@ -193,6 +199,19 @@ class PartWriter:
             self._sink = None
             if self._zip is not None:
                 self._zip.end()
+
+
+def _batches(chunk: pl.DataFrame) -> list[pl.DataFrame]:
+    """The chunk cut where its memory is cut (the batches it was concatenated from), so
+    each batch is freed once written."""
+    lengths = chunk.get_column(chunk.columns[0]).chunk_lengths() if chunk.width else []
+    pieces, offset = [], 0
+    for length in lengths:
+        pieces.append(chunk.slice(offset, length))
+        offset += length
+    if offset < chunk.height:  # columns chunked differently: one piece for the rest
+        pieces.append(chunk.slice(offset))
+    return pieces
 
 
 def slugify(text: str, limit: int = 60) -> str:
