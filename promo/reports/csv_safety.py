@@ -21,6 +21,8 @@ import polars as pl
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PATTERN = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in FORMULA_START) + "]"
 PREFIX = "'"
+_BELOW = "A"
+assert all(c < _BELOW for c in FORMULA_START)
 
 
 def text_columns(columns: Iterable) -> list[str]:
@@ -34,6 +36,13 @@ def neutralise(frame: pl.DataFrame, columns: Iterable[str]) -> tuple[pl.DataFram
     # An all-null chunk of a column may come typed Null: nothing in it to neutralise.
     columns = [c for c in columns if c in frame.columns and frame.schema[c] != pl.Null]
     if not columns or frame.height == 0:
+        return frame, 0
+    # Every formula start sorts before "A" (tab, CR, +, -, = and @ are bytes below 0x41),
+    # and a byte comparison is ~10x cheaper than the pattern: the pattern only runs on the
+    # columns that have a value before "A" at all (digits do too: numeric user ids).
+    below = frame.select((pl.col(c) < _BELOW).any().alias(c) for c in columns).row(0)
+    columns = [c for c, flagged in zip(columns, below, strict=True) if flagged]
+    if not columns:
         return frame, 0
     risky = {c: pl.col(c).str.contains(_PATTERN) for c in columns}
     counts = frame.select(risky[c].sum().alias(c) for c in columns).row(0, named=True)
