@@ -14,7 +14,7 @@ DEMO_DAYS ?= 28
 DEMO_END ?= 2026-11-15
 DEMO_SCALE ?= 2000
 
-.PHONY: install demo test test-fast dev bench lint dbt-parse clean browser
+.PHONY: install demo test test-fast dev bench lint dbt-parse clean browser test-tools
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -34,7 +34,7 @@ demo: install dbt-parse
 	DEMO_START=$(DEMO_START) DEMO_DAYS=$(DEMO_DAYS) DEMO_END=$(DEMO_END) DEMO_SCALE=$(DEMO_SCALE) \
 		$(BIN)/python scripts/demo.py
 
-test: install dbt-parse lint browser
+test: install dbt-parse lint browser test-tools
 	$(BIN)/python -m pytest
 
 test-fast: install
@@ -55,6 +55,9 @@ lint: install
 
 browser:  ## headless Chromium for the stats page tests (Debian package; needs root)
 	bash scripts/install_browser.sh
+
+test-tools:  ## unzip, an independent checker of the report ZIPs (Debian package)
+	bash scripts/install_test_tools.sh
 
 clean:
 	rm -rf $(PROMO_HOME) dbt_project/target tests/artifacts
