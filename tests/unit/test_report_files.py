@@ -21,6 +21,7 @@ import pytest
 
 from promo.reports.csv_safety import neutralise
 from promo.reports.files import PartWriter
+from promo.reports.unique_ids import UniqueIds
 from promo.reports.zipstream import ZipStream
 
 HEADER = ["id", "name", "amount", "note"]
@@ -201,3 +202,16 @@ def test_a_failure_on_the_writer_thread_reaches_the_caller(tmp_path):
     writer.write(pl.DataFrame({"id": [1, 2, 3]}))  # not text: the formula check fails
     with pytest.raises(pl.exceptions.PolarsError):
         writer.close()
+
+
+def test_unique_ids_counts_repeats_across_chunks_and_buckets():
+    ids = UniqueIds()
+    ids.add(pl.Series([f"id-{i}" for i in range(100_000)]).hash())
+    ids.add(pl.Series([f"id-{i}" for i in range(100_000, 150_000)]).hash())
+    assert ids.repeats() == 0
+    # Repeats inside one chunk and across chunks, in whichever bucket they fall.
+    ids.add(pl.Series(["id-7", "id-7", "id-149999", "new"]).hash())
+    ids.add(pl.Series([], dtype=pl.String).hash())
+    assert ids.repeats() == 3
+    assert ids.count == 150_004
+    ids.close()
