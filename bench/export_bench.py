@@ -120,16 +120,12 @@ PHASE_NOTES = {
     "strftime + regexp_replace for the offset), sort the day; Arrow batches -> polars",
     "validate (Pandera, per chunk)": "Pandera schema and data checks, chunks of >= 1M rows",
     "validate (id uniqueness)": "64-bit hashes of every id, n_unique at the end",
-    "write: wait for the writer thread": "the calling thread waits for the previous chunk's "
-    "writing to end before handing over the next",
-    "write: last chunk, close the file": "the last chunk's writing, the ZIP's directory",
-    "writer thread: neutralise, CSV, SHA-256, deflate": "on its own thread, beside the "
-    "query and validation (not part of the total): formula check of the text columns, "
-    "polars write_csv, SHA-256 of each part, CRC-32 and ISA-L deflate into the ZIP entry, "
-    "SHA-256 of the ZIP",
+    "write: formula check, CSV, SHA-256, deflate": "formula check of the text columns, "
+    "polars write_csv, SHA-256 of each part, CRC-32 and ISA-L deflate into the part's ZIP "
+    "entry (part 1 moved into the ZIP once), SHA-256 of the ZIP",
+    "write: close the file": "the ZIP's directory (or the single CSV renamed)",
     "other": "listing partitions, manifest, atomic delivery (rename into downloads)",
 }
-OVERLAPPING = "writer thread: neutralise, CSV, SHA-256, deflate"
 
 
 def render_size(s: dict) -> list[str]:
@@ -186,8 +182,7 @@ def render_size(s: dict) -> list[str]:
     ]
     for name, secs in s["phases"].items():
         lines.append(f"| {name} | {secs:.2f} | {PHASE_NOTES.get(name, '')} |")
-    total = sum(v for k, v in s["phases"].items() if k != OVERLAPPING)
-    lines.append(f"| total (calling thread) | {total:.2f} | |")
+    lines.append(f"| total | {sum(s['phases'].values()):.2f} | |")
     return lines
 
 
@@ -198,7 +193,7 @@ def render_export(section: dict) -> list[str]:
         "A Wallet Transactions report (one wallet, all four sources and all six types, "
         f"{EXPORT_TZ}) through `promo.reports.engine.export_report`: per-day queries, "
         "Pandera validation of every chunk, CSV parts of at most 1,000,000 rows written "
-        "straight into the ZIP's entries (ISA-L deflate, level 1) on a writer thread, "
+        "straight into the ZIP's entries (ISA-L deflate, level 1), "
         "manifest, delivery to a local downloads folder. The data is a synthetic published "
         "`wallet_transactions` mart written with DuckDB, because the generator spreads rows "
         "over several wallets.",

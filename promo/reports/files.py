@@ -3,22 +3,20 @@ names that are safe for paths and keys.
 
 The CSV bytes are written once: part 1 goes to a file; if the report turns out to need a
 second part, part 1 is moved into a ZIP once and every later part is deflated straight
-into its ZIP entry as it is rendered (no part files written and read back). Every part is
-hashed as it is written, and the ZIP as it is written.
+into its ZIP entry as polars renders it (no part files written and read back). Every part
+is hashed as it is written, and the ZIP as it is written.
 
-Rendering, hashing and deflating a chunk run on a writer thread while the caller fetches
-and validates the next chunk: `write` hands a (validated) chunk over and returns at once,
-after waiting for the chunk before it. So at most two chunks are in memory, the one being
-written and the one being gathered. The thread never creates a file: both files it may
-write are opened by the caller's thread, so a report that fails half-way (its working
-folder removed while the last chunk is still being written) leaves nothing behind.
+Writing runs in the caller's thread. A writer thread that rendered, hashed and deflated a
+chunk while the caller fetched and validated the next one was measured and dropped: it
+held a second chunk in memory (+45-60 MB at 10 M rows, too close to the 1 GiB budget),
+cost ~10 % more CPU (two thread pools and the GIL contending on 2 cores) and was no
+faster on the shared 2-core machine (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +28,8 @@ from promo.reports.csv_safety import neutralise
 from promo.reports.zipstream import ZipStream
 
 ROWS_PER_FILE = 1_000_000
-# Rows per piece of CSV polars hands to the part's sink (~1 MB at the widest report):
-# large enough that the calls into Python are few, small enough to need no buffer.
+# Rows polars renders per batch: 8192 measured faster than its default of 1024. (It hands
+# the sink ~1 MB at a time either way, so the calls into Python stay few.)
 CSV_BATCH_ROWS = 8192
 COPY_BLOCK = 4 * 1024 * 1024
 
@@ -93,38 +91,32 @@ class PartWriter:
         self.parts: list[Part] = []
         self.formula_cells_neutralised = 0
         self._header = (",".join(header) + "\n").encode()
-        # Opened here, in the caller's thread (see the module docstring).
         self._first_path = workdir / f"{stem}_part-0001.csv"
         self._first: IO[bytes] = self._first_path.open("w+b")
         self._zip_path = workdir / f"{stem}.zip"
-        self._zip_file: IO[bytes] = self._zip_path.open("wb")
+        self._zip_file: IO[bytes] | None = None
         self._zip: ZipStream | None = None
         self._sink: _PartSink | None = None
         self._rows = 0
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
 
-    # ------------------------------------------------------------ the caller's side
     def write(self, chunk: pl.DataFrame) -> None:
-        """Queues `chunk` (already validated) after the chunks before it."""
-        self._wait()
-        # Handed over in a list the thread empties, so that the thread holds the only
-        # reference and memory goes back batch by batch as the chunk is written.
-        self._thread = threading.Thread(
-            target=self._run, args=([chunk],), name=f"report-writer-{self.stem}", daemon=True
-        )
-        self._thread.start()
+        """Appends `chunk` (already validated) after the chunks before it."""
+        while chunk.height:
+            if self._sink is None:
+                self._open_part()
+            room = self.rows_per_file - self._rows
+            self._write_rows(chunk.head(room))
+            chunk = chunk.slice(room)
+            if self._rows >= self.rows_per_file:
+                self._close_part()
 
     def close(self) -> Written:
-        """Waits for the last chunk, then finishes the file: a single CSV renamed to
-        `<stem>.csv`, or the ZIP's directory written."""
-        self._wait()
+        """Finishes the file: a single CSV renamed to `<stem>.csv`, or the ZIP's
+        directory written."""
         if not self.parts:  # an empty window still gives a header-only file
             self._open_part()
         self._close_part()
         if self._zip is None:
-            self._zip_file.close()
-            self._zip_path.unlink()
             self._first.close()
             final = self.workdir / f"{self.stem}.csv"
             self._first_path.rename(final)
@@ -135,30 +127,6 @@ class PartWriter:
         self._first.close()
         self._first_path.unlink()
         return Written(self._zip_path, sha, self.parts, self.formula_cells_neutralised)
-
-    def _wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            raise self._error
-
-    # ------------------------------------------------------------ the writer thread
-    def _run(self, handed: list[pl.DataFrame]) -> None:
-        try:
-            pieces = _batches(handed.pop())
-            while pieces:
-                piece = pieces.pop(0)
-                while piece.height:
-                    if self._sink is None:
-                        self._open_part()
-                    room = self.rows_per_file - self._rows
-                    self._write_rows(piece.head(room))
-                    piece = piece.slice(room)
-                    if self._rows >= self.rows_per_file:
-                        self._close_part()
-        except BaseException as exc:  # handed to the caller by the next write/close
-            self._error = exc
 
     def _write_rows(self, rows: pl.DataFrame) -> None:
         rows, changed = neutralise(rows, self.text_columns)
@@ -174,6 +142,7 @@ class PartWriter:
             self._sink = _PartSink(self._first.write)
         else:
             if self._zip is None:
+                self._zip_file = self._zip_path.open("wb")
                 self._zip = ZipStream(self._zip_file)
                 self._move_first_part_into_zip()
             self._zip.start(name)
@@ -199,19 +168,6 @@ class PartWriter:
             self._sink = None
             if self._zip is not None:
                 self._zip.end()
-
-
-def _batches(chunk: pl.DataFrame) -> list[pl.DataFrame]:
-    """The chunk cut where its memory is cut (the batches it was concatenated from), so
-    each batch is freed once written."""
-    lengths = chunk.get_column(chunk.columns[0]).chunk_lengths() if chunk.width else []
-    pieces, offset = [], 0
-    for length in lengths:
-        pieces.append(chunk.slice(offset, length))
-        offset += length
-    if offset < chunk.height:  # columns chunked differently: one piece for the rest
-        pieces.append(chunk.slice(offset))
-    return pieces
 
 
 def slugify(text: str, limit: int = 60) -> str:
