@@ -6,11 +6,12 @@ second part, part 1 is moved into a ZIP once and every later part is deflated st
 into its ZIP entry as polars renders it (no part files written and read back). Every part
 is hashed as it is written, and the ZIP as it is written.
 
-Writing runs in the caller's thread. A writer thread that rendered, hashed and deflated a
-chunk while the caller fetched and validated the next one was measured and dropped: it
-held a second chunk in memory (+45-60 MB at 10 M rows, too close to the 1 GiB budget),
-cost ~10 % more CPU (two thread pools and the GIL contending on 2 cores) and was no
-faster on the shared 2-core machine (docs/benchmarks.md).
+Writing runs in the caller's thread. Two threaded designs were measured and dropped (on
+the shared 2-core machine, interleaved runs): a writer thread that wrote a whole chunk
+while the caller fetched and validated the next one held a second chunk in memory
+(+45-60 MB at 10 M rows, too close to the 1 GiB budget) and cost ~10 % more CPU; a byte
+worker that hashed and deflated while polars rendered cost ~4 % more CPU. Neither was
+faster: polars already renders ahead while the sink hashes and deflates.
 """
 
 from __future__ import annotations
@@ -131,7 +132,6 @@ class PartWriter:
     def _write_rows(self, rows: pl.DataFrame) -> None:
         rows, changed = neutralise(rows, self.text_columns)
         self.formula_cells_neutralised += changed
-        # polars calls the sink's write with the CSV of CSV_BATCH_ROWS rows at a time.
         rows.write_csv(self._sink, include_header=False, null_value="", batch_size=CSV_BATCH_ROWS)
         self._rows += rows.height
 

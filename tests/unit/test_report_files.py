@@ -225,3 +225,13 @@ def test_unique_ids_counts_repeats_across_chunks_and_buckets():
     assert ids.repeats() == 3
     assert ids.count == 150_004
     ids.close()
+
+
+def test_a_failed_part_write_reaches_the_caller(tmp_path):
+    """An I/O failure while a part is written (here: a part file that refuses writes) is
+    raised by `write` itself, before anything is finished."""
+    writer = PartWriter(tmp_path, "rep", HEADER, 1000)
+    writer._first.close()
+    writer._first = (tmp_path / "rep_part-0001.csv").open("rb")
+    with pytest.raises(io.UnsupportedOperation):
+        writer.write(frame(0, 5000))
