@@ -11,7 +11,7 @@ the shared 2-core machine, interleaved runs): a writer thread that wrote a whole
 while the caller fetched and validated the next one held a second chunk in memory
 (+45-60 MB at 10 M rows, too close to the 1 GiB budget) and cost ~10 % more CPU; a byte
 worker that hashed and deflated while polars rendered cost ~4 % more CPU. Neither was
-faster: polars already renders ahead while the sink hashes and deflates.
+faster (polars renders on its own threads, which likely overlap the sink already).
 """
 
 from __future__ import annotations
