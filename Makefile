@@ -15,7 +15,7 @@ DEMO_END ?= 2026-11-15
 DEMO_SCALE ?= 2000
 
 .PHONY: install install-spark demo test test-fast dev bench lint dbt-parse clean browser java \
-	emulators postgres
+	emulators postgres test-tools
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -43,7 +43,7 @@ demo: install dbt-parse
 	DEMO_START=$(DEMO_START) DEMO_DAYS=$(DEMO_DAYS) DEMO_END=$(DEMO_END) DEMO_SCALE=$(DEMO_SCALE) \
 		$(BIN)/python scripts/demo.py
 
-test: install dbt-parse lint browser emulators postgres
+test: install dbt-parse lint browser emulators postgres test-tools
 	$(BIN)/python -m pytest
 
 test-fast: install
@@ -74,6 +74,9 @@ emulators:  ## Azurite into .tools/ (npm registry) for the cloud storage tests; 
 
 postgres:  ## PostgreSQL server binaries for the instance tests (Debian package; needs root)
 	bash scripts/install_postgres.sh
+
+test-tools:  ## unzip, an independent checker of the report ZIPs (Debian package)
+	bash scripts/install_test_tools.sh
 
 clean:
 	rm -rf $(PROMO_HOME) dbt_project/target tests/artifacts

@@ -12,9 +12,9 @@ Sections:
    (`--ingest-rounds`) at each size but the largest, medians and their ratio;
 2. marts - at the largest size, on the SAME lake (one PROMO_HOME): dimension snapshots,
    the first dbt build over the whole range, a one-day dbt re-run, publishing the range;
-3. export - a 10M-row Wallet Transactions report (ZIP of ten 1M-row CSVs) through the
-   report engine, against the bare lower bound (one DuckDB COPY ... ORDER BY ... TO csv)
-   measured in the same run.
+3. export - Wallet Transactions reports of 10M and 30M rows (ZIPs of 1M-row CSVs) through
+   the report engine, against the bare lower bound (one DuckDB COPY ... ORDER BY ... TO
+   csv) measured in the same run, round after round (bench/export_bench.py).
 
 Results are kept in docs/benchmarks.json, so a partial run (`--only`) updates its
 sections and keeps the others; docs/benchmarks.md is rendered from it.
@@ -23,7 +23,6 @@ sections and keeps the others; docs/benchmarks.md is rendered from it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -35,18 +34,16 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.export_bench import bench_export, render_export
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "benchmarks.json"
 REPORT = ROOT / "docs" / "benchmarks.md"
 
 GEN_START = date(2026, 8, 1)  # sample data: UTC days from here (all in the past)
 INGEST_DAYS = 30  # days of the sizes that only run section 1
-EXPORT_START = date(2026, 10, 1)  # synthetic mart: 30 Berlin days, across the DST change
-EXPORT_DAYS = 30
-EXPORT_ROWS = 10_000_000
-EXPORT_TZ = "Europe/Berlin"
-TARGET_RATIO = 1.5
 INGEST_TARGET_RATIO = 2.0  # issue 17: ingestion within 2x its bare floor, in CPU seconds
+EXPORT_SIZES = "10000000,30000000"  # section 3 (bench/export_bench.py)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -202,71 +199,6 @@ def bench_marts(rows: int, days: int, home: Path) -> list[dict]:
     return [dims, full, one, pub]
 
 
-def verify_same_bytes(bound_csv: Path, part_sha256: list[str], rows_per_part: int) -> bool:
-    """The bound's single CSV, cut into parts of `rows_per_part` rows each with the header,
-    hashes to the export's parts: the two produced the same rows, in the same order, with
-    the same formatting."""
-    with bound_csv.open("rb") as fh:
-        header = fh.readline()
-        digests = []
-        while True:
-            digest, n = hashlib.sha256(header), 0
-            for line in fh:
-                digest.update(line)
-                n += 1
-                if n == rows_per_part:
-                    break
-            if n == 0:
-                break
-            digests.append(digest.hexdigest())
-            if n < rows_per_part:
-                break
-    return digests == part_sha256
-
-
-def bench_export(home: Path, repeat: int, n_rows: int) -> dict:
-    """In `home` (the PROMO_HOME of the largest size): a synthetic mart beside the real
-    one, and the report's output in its downloads folder. Each round runs the bound with
-    DuckDB's default threads (one per core), the bound with one thread (on a busy 2-core
-    machine, two threads can be the slower), then the export; the bound is the fastest."""
-    marts, out = home / "bench-export-marts", home / "downloads"
-    shutil.rmtree(marts, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
-    common = ("--start", EXPORT_START.isoformat(), "--days", str(EXPORT_DAYS), "--tz", EXPORT_TZ)
-    where = ("--marts", str(marts), "--out", str(out))
-    setup = measure("synthetic-mart", *common, "--out", str(marts), "--rows", str(n_rows))
-    rows, same = [], None
-    for round_ in range(1, repeat + 1):
-        b2 = measure("bound", *common, *where)
-        b1 = measure("bound", *common, *where, "--threads", "1")
-        e = measure("export", *common, *where)
-        if same is None:
-            same = verify_same_bytes(Path(b1["uri"]), e["part_sha256"], 1_000_000)
-        for r in (b2, b1):
-            r["what"] = f"bound, DuckDB threads={r['threads']}"
-        e["what"] = "export_report"
-        for r in (b2, b1, e):
-            r["round"] = round_
-            r.pop("uri"), r.pop("part_sha256", None)
-        e["ratio"] = round(e["work_s"] / min(b1["work_s"], b2["work_s"]), 2)
-        rows += [b2, b1, e]
-        shutil.rmtree(out, ignore_errors=True)
-    best_b = min((r for r in rows if r["step"] == "bound"), key=lambda r: r["work_s"])
-    best_e = min((r for r in rows if r["step"] == "export"), key=lambda r: r["work_s"])
-    ratio = round(best_e["work_s"] / best_b["work_s"], 2)
-    return {
-        "setup": setup,
-        "rows": rows,
-        "same_bytes": same,
-        "ratio": ratio,
-        "ratio_wall": round(best_e["seconds"] / best_b["seconds"], 2),
-        "met": ratio <= TARGET_RATIO,
-        "phases": best_e["phases"],
-        "phases_of": best_e["round"],
-        "n_rows": n_rows,
-    }
-
-
 # ------------------------------------------------------------------ rendering
 def fmt(value) -> str:
     if value is None:
@@ -411,211 +343,10 @@ def render_marts(s: dict) -> list[str]:
     ]
 
 
-PHASE_NOTES = {
-    "query": "DuckDB: read the day's Parquet, filter, render the 13 columns (display names, "
-    "strftime + regexp_replace for the offset), sort the day; Arrow batches -> polars",
-    "validate (Pandera, per chunk)": "Pandera schema and data checks on every chunk (DuckDB's "
-    "Arrow batches of up to 256k rows)",
-    "validate (id uniqueness)": "64-bit hashes of every id, n_unique at the end",
-    "CSV write": "polars `write_csv` of each chunk into the current part file, SHA-256 as it goes",
-    "ZIP (ISA-L deflate) + SHA-256": "zip the parts (ISA-L level 1), hash the ZIP",
-    "other": "listing partitions, manifest, atomic delivery (rename into downloads)",
-}
-
-ROUNDS = {1: "once", 2: "twice", 3: "three times"}
-
-
-def render_export(s: dict) -> list[str]:
-    setup = s["setup"]
-    verdict = "**met**" if s["met"] else "**not met**"
-    exports = [r for r in s["rows"] if r["step"] == "export"]
-    bounds = [r for r in s["rows"] if r["step"] == "bound"]
-    best_export = min(exports, key=lambda r: r["work_s"])
-    best_bound = min(bounds, key=lambda r: r["work_s"])
-    last_day = EXPORT_START + timedelta(EXPORT_DAYS - 1)
-    lines = [
-        f"A {s['n_rows']:,}-row Wallet Transactions report (one wallet, all four sources and "
-        f"all six types, {EXPORT_DAYS} days {EXPORT_START}..{last_day} in {EXPORT_TZ}, across "
-        "the end of summer time on 2026-10-25) through "
-        "`promo.reports.engine.export_report`: per-day queries, Pandera validation of every "
-        f"chunk, {best_export['parts']} CSV parts of at most 1,000,000 rows, ISA-L deflate "
-        "ZIP (level 1), manifest, delivery to a local downloads folder. The data is a "
-        "synthetic published `wallet_transactions` mart written with DuckDB "
-        f"({EXPORT_DAYS} `date=` partitions of ~{s['n_rows'] // EXPORT_DAYS:,} rows, the "
-        f"mart's columns, {setup['parquet_mb']} MB of Parquet, written in "
-        f"{setup['seconds']} s), because the generator spreads rows over several wallets.",
-        "",
-        "The bound is the bare lower bound of the same output: ONE DuckDB "
-        "`COPY (SELECT <the report's 13 column expressions, same timezone conversion> FROM "
-        f"read_parquet(<all {EXPORT_DAYS} day files>) WHERE wallet_id = … ORDER BY "
-        "occurred_at, transaction_id) TO 'bound.csv' (HEADER)` — no validation, no split, "
-        "no compression. Each round runs it with DuckDB's default threads (2) and with one "
-        "thread (when other processes hold a core, one thread can be faster), then the "
-        "export; "
-        f"{ROUNDS.get(len(exports), str(len(exports)) + ' times')} in the same `make bench` "
-        "run. The ratio divides the best export by the best bound. "
-        + (
-            "The bound's CSV, cut into 1M-row parts with the header, has exactly the bytes "
-            "of the export's parts (SHA-256 per part): both did the same work."
-            if s["same_bytes"]
-            else "WARNING: the bound's CSV did NOT match the export's parts byte for byte."
-        ),
-        "",
-        *table(
-            s["rows"],
-            [
-                ("what", "step"),
-                ("round", "round"),
-                ("seconds", "wall s"),
-                ("work_s", "work s"),
-                ("peak_rss_mb", "peak RSS MB"),
-                ("cpu_s", "CPU s"),
-                ("file_mb", "file MB"),
-                ("ratio", "export / best bound of the round"),
-                *LOAD_COLS,
-            ],
-        ),
-        "",
-        f"**Ratio export / bound: {s['ratio']:.2f}×** (best export {best_export['work_s']:.2f} s "
-        f"/ best bound {best_bound['work_s']:.2f} s, {best_bound['what']}; *work s* is timed "
-        "around the call, without process start and imports; on whole-process wall time "
-        f"{s['ratio_wall']:.2f}×). Target ≤ {TARGET_RATIO}×: {verdict}. Peak memory: "
-        f"export {best_export['peak_rss_mb']:,} MB (bounded: one day's query and one chunk "
-        f"at a time), bound {best_bound['peak_rss_mb']:,} MB (the global sort).",
-        "",
-        "Load matters here, and not equally: the bound's COPY uses both cores when it can "
-        f"(best bound: {best_bound['cpu_s']:.1f} CPU s in {best_bound['seconds']:.1f} s, with "
-        f"other processes using {best_bound['others_cores']:.2f} cores), while the export "
-        "is a sequence of stages, only some of them parallel (best export: "
-        f"{best_export['cpu_s']:.1f} CPU s in {best_export['seconds']:.1f} s, others "
-        f"{best_export['others_cores']:.2f} cores). When the other sessions take a core, "
-        "the bound loses more than the export and the ratio looks better than it is; the "
-        "best-of-rounds figures above are the closest to a quiet machine.",
-        "",
-        f"Where the export's time goes (round {s['phases_of']}, measured by wrapping the "
-        "engine's functions in the benchmark process; the engine is unchanged):",
-        "",
-        "| phase | s | share | what |",
-        "|---|---:|---:|---|",
-    ]
-    total = sum(s["phases"].values())
-    for name, secs in s["phases"].items():
-        lines.append(f"| {name} | {secs:.2f} | {secs / total:.0%} | {PHASE_NOTES.get(name, '')} |")
-    lines.append(f"| total | {total:.2f} | | |")
-    if s.get("profile"):
-        lines += [
-            "",
-            *render_profile(s["profile"], best_export["work_s"], best_bound["work_s"]),
-        ]
-    return lines
-
-
-def render_profile(p: dict, best_export_s: float, best_bound_s: float) -> list[str]:
-    """The table of bench/profile_export.py and what it suggests, with its own figures."""
-    by = {r["key"]: r["wall_s"] for r in p["rows"]}
-    facts = p.get("facts", {})
-    loads = [r["load1_before"] for r in p["rows"]]
-    lines = [
-        "### Profile: each stage alone, and the alternatives",
-        "",
-        f"`python -m bench.profile_export --save` ({p['ran_at']} UTC, {p['n_rows']:,} rows, "
-        f"{p['window']}, load {min(loads):.2f}–{max(loads):.2f}): each stage of the export "
-        "re-done alone on the same synthetic mart in one process (the chunks held in "
-        "memory), beside alternatives. Single runs on a shared machine: differences under "
-        "~1 s are noise.",
-        "",
-        *table(
-            p["rows"],
-            [
-                ("what", "measurement"),
-                ("wall_s", "wall s"),
-                ("cpu_s", "CPU s"),
-                ("load1_before", "load (1 min) before"),
-            ],
-        ),
-    ]
-    needed = {
-        "query",
-        "query_polars",
-        "query_unsorted",
-        "validate",
-        "validate_polars",
-        "csv",
-        "zip",
-        "zip_4m",
-        "csv_into_zip",
-    }
-    if not needed <= by.keys():
-        return lines
-    lines += [
-        "",
-        "What it showed, and what came of it (the profile ran on the engine before "
-        "commit 31108cb, which applied two of its suggestions — validation in groups of "
-        "at least 1M rows, and ZIP copies in 4 MiB blocks — so section 3 measures the "
-        "engine with them; writing each CSV part straight into its ZIP entry was not "
-        "done). Savings are this profile's figures at 10M rows:",
-        "",
-        "- The DuckDB work is the same in the export and the bound: the per-day queries "
-        f"to Arrow take {by['query']:.1f} s, and DuckDB writing the same rows as CSV "
-        "per day ("
-        + (f"{by['duckdb_csv_per_day']:.1f} s" if "duckdb_csv_per_day" in by else "?")
-        + ") is no faster than the engine's query + `write_csv`: letting DuckDB format "
-        "the CSV would not help. The export's extra time is what the bound does not do: "
-        "validation, the ZIP, and Arrow -> polars "
-        f"({by['query_polars'] - by['query']:.1f} s).",
-        f"- **ZIP** — `zipfile.ZipFile.write` copies in 8 KiB blocks: {by['zip']:.1f} s; "
-        f"the same archive copied in 4 MiB blocks through `ZipFile.open(name, 'w', "
-        f"force_zip64=True)` + `shutil.copyfileobj(src, dst, 4 << 20)`: {by['zip_4m']:.1f} s "
-        f"(−{by['zip'] - by['zip_4m']:.1f} s, a three-line change in `finish_file`). Better: "
-        "write each part's CSV straight into its ZIP entry (hashed as written, as now), "
-        "so 1.3 GB of part files are not written and read back: CSV + ZIP "
-        f"{by['csv'] + by['zip']:.1f} s -> {by['csv_into_zip']:.1f} s "
-        f"(−{by['csv'] + by['zip'] - by['csv_into_zip']:.1f} s, same part bytes). The "
-        "writer only knows it needs a ZIP when row 1,000,001 arrives: keep part 1 as a "
-        "file until then, move it into the archive once, write later parts into entries.",
-        f"- **Validation** — Pandera's cost is mostly per call, not per row: "
-        f"{by['validate']:.1f} s on the engine's chunks (DuckDB's Arrow batches of up to "
-        f"256k rows, and a day's query ends a chunk: {facts.get('chunks', '?')} chunks "
-        f"here), "
-        f"{by.get('validate_1m', float('nan')):.1f} s on the same rows in chunks of at "
-        "least 1M rows. Suggested: validate (and write) at least ~1M rows per call, by "
-        "collecting the batches of consecutive days before `validator.check` (or a bigger "
-        f"`BATCH_ROWS`): −{by['validate'] - by.get('validate_1m', by['validate']):.1f} s, "
-        "Pandera kept as issue 4 asks. The same data checks as one polars `select` of "
-        f"failure counts take {by['validate_polars']:.1f} s; not worth leaving Pandera for.",
-        (
-            f"- **Sorting** — keep each day's ORDER BY. Without it the query took "
-            f"{by['query_unsorted']:.1f} s instead of {by['query']:.1f} s, but the rows came "
-            "back OUT of time order in this run (DuckDB's parallel scan does not keep the "
-            "file's order here), although the published partitions are written sorted."
-            if not facts.get("unsorted_in_order", True)
-            else f"- **Sorting** — without each day's ORDER BY the query took "
-            f"{by['query_unsorted']:.1f} s instead of {by['query']:.1f} s and the rows "
-            "came in order in this run; DuckDB does not promise that (a parallel scan may "
-            "reorder), so keep the ORDER BY."
-        ),
-    ]
-    if "validate_1m" in by:
-        now = by["query_polars"] + by["validate"] + by["validate_ids"] + by["csv"] + by["zip"]
-        then = by["query_polars"] + by["validate_1m"] + by["validate_ids"] + by["csv_into_zip"]
-        export_s, bound_s = best_export_s, best_bound_s
-        lines += [
-            "",
-            f"Sum of the stages as the engine does them: {now:.1f} s; with the CSV written "
-            f"into the ZIP entries and ≥1M-row validation: {then:.1f} s "
-            f"(−{1 - then / now:.0%}), an estimate from stages timed apart. Section 3's "
-            f"best export ({export_s:.1f} s, {export_s / bound_s:.2f}× its best bound of "
-            f"{bound_s:.1f} s) already has the ≥1M-row validation and the 4 MiB ZIP copies; "
-            "the CSV-into-ZIP change is what is left, for the day the 1.5× target gets "
-            "tight.",
-        ]
-    return lines
-
-
 RENDERERS = {
     "ingestion": ("1. Generation and ingestion", render_ingestion),
     "marts": ("2. dbt build and publishing", render_marts),
-    "export": ("3. Report export: 10 million rows against the bare lower bound", render_export),
+    "export": ("3. Report export against the bare lower bound", render_export),
 }
 
 
@@ -672,7 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="floor/ingestion rounds at each size but the largest (which runs once)",
     )
-    parser.add_argument("--export-rows", type=int, default=EXPORT_ROWS)
+    parser.add_argument(
+        "--export-rows", default=EXPORT_SIZES, help="report sizes of section 3 (comma-separated)"
+    )
     parser.add_argument("--work", default=str(ROOT / ".promo" / "bench"))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
@@ -720,12 +453,14 @@ def main(argv: list[str] | None = None) -> int:
             save()
         if "export" in only:
             home = work / f"pipeline-{marts_size}"
-            export = bench_export(home, args.repeat, args.export_rows)
+            export_sizes = [int(n) for n in args.export_rows.split(",")]
+            export = bench_export(home, args.repeat, export_sizes)
             # bench.profile_export's table (a separate, longer run) is kept.
             if "profile" in sections.get("export", {}):
                 export["profile"] = sections["export"]["profile"]
             sections["export"] = export
-            all_rows += [export["setup"], *export["rows"]]
+            for size in export["sizes"]:
+                all_rows += [size["setup"], *size["rows"]]
         loads = [r["load1_before"] for r in all_rows]
         others = [r["others_cores"] for r in all_rows]
         results["run"] = {

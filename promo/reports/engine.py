@@ -26,8 +26,9 @@ import duckdb
 import polars as pl
 
 from promo import layout
+from promo.reports.csv_safety import text_columns
 from promo.reports.definitions import REPORTS, SCHEMA_VERSION, ReportDefinition
-from promo.reports.files import ROWS_PER_FILE, PartWriter, finish_file
+from promo.reports.files import ROWS_PER_FILE, PartWriter
 from promo.reports.validation import ChunkValidator, polars_dtype
 from promo.reports.windows import Window
 from promo.storage import Storage
@@ -180,7 +181,13 @@ def export_report(
         workdir = Path(tmp)
         mart_files = MartFiles(marts, workdir)
         keys = partition_keys(definition, request.window, mart_files)
-        writer = PartWriter(workdir, stem, definition.header, rows_per_file)
+        writer = PartWriter(
+            workdir,
+            stem,
+            definition.header,
+            rows_per_file,
+            text_columns=text_columns(definition.columns),
+        )
         validator = ChunkValidator(definition)
         con = duckdb.connect()
         try:
@@ -201,8 +208,8 @@ def export_report(
         finally:
             con.close()
         validator.finish()
-        parts = writer.close()
-        final, sha = finish_file(parts, workdir, stem)
+        written = writer.close()
+        parts, final, sha = written.parts, written.path, written.sha256
         manifest = {
             "report_name": request.name,
             "report_type": request.report_type,
@@ -223,6 +230,7 @@ def export_report(
             "parts": [{"file": p.path.name, "rows": p.rows, "sha256": p.sha256} for p in parts],
             "schema_version": SCHEMA_VERSION,
             "columns": definition.header,
+            "formula_cells_neutralised": written.formula_cells_neutralised,
             "generated_at": now_local.isoformat(),
             "generated_by": generated_by,
         }

@@ -1,139 +1,173 @@
 """Report files: CSV parts of at most 1,000,000 rows, a single CSV or a ZIP of parts,
-names that are safe for paths and keys, and the manifest."""
+names that are safe for paths and keys.
+
+The CSV bytes are written once: part 1 goes to a file; if the report turns out to need a
+second part, part 1 is moved into a ZIP once and every later part is deflated straight
+into its ZIP entry as polars renders it (no part files written and read back). Every part
+is hashed as it is written, and the ZIP as it is written.
+
+Writing runs in the caller's thread. Two threaded designs were measured and dropped (on
+the shared 2-core machine, interleaved runs): a writer thread that wrote a whole chunk
+while the caller fetched and validated the next one held a second chunk in memory
+(+45-60 MB at 10 M rows, too close to the 1 GiB budget) and cost ~10 % more CPU; a byte
+worker that hashed and deflated while polars rendered cost ~4 % more CPU. Neither was
+faster (polars renders on its own threads, which likely overlap the sink already).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import threading
 import unicodedata
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
+from promo.reports.csv_safety import neutralise
+from promo.reports.zipstream import ZipStream
+
 ROWS_PER_FILE = 1_000_000
+# Rows polars renders per batch: 8192 measured faster than its default of 1024. (It hands
+# the sink ~1 MB at a time either way, so the calls into Python stay few.)
+CSV_BATCH_ROWS = 8192
 COPY_BLOCK = 4 * 1024 * 1024
 
 
 @dataclass
 class Part:
+    """One CSV of the report: `path.name` is its file name (the delivered CSV, or the
+    entry's name inside the ZIP)."""
+
     path: Path
     rows: int
     sha256: str
 
 
-class _HashingFile:
-    """A binary file that hashes what is written through it (no second read)."""
+@dataclass
+class Written:
+    """The finished file: `<stem>.csv` or `<stem>.zip` in the working folder."""
 
-    def __init__(self, path: Path):
-        self._fh: IO[bytes] = path.open("wb")
+    path: Path
+    sha256: str
+    parts: list[Part]
+    formula_cells_neutralised: int
+
+
+class _PartSink:
+    """Where the current part's bytes go (a file or a ZIP entry), hashed on the way."""
+
+    def __init__(self, write):
+        self._write = write
         self.digest = hashlib.sha256()
 
-    def write(self, data: bytes) -> int:
+    def write(self, data) -> int:
         self.digest.update(data)
-        return self._fh.write(data)
+        self._write(data)
+        return len(data)
 
     def flush(self) -> None:
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
+        pass
 
 
 class PartWriter:
-    """Streams chunks into `<stem>_part-0001.csv`, `…-0002.csv`, … of at most
-    `rows_per_file` rows each, every part with the header; chunks straddling a limit
-    are split, so parts follow the rows' (chronological) order."""
+    """Streams chunks into parts `<stem>_part-0001.csv`, `…-0002.csv`, … of at most
+    `rows_per_file` rows each, every part with the header; a chunk straddling a limit is
+    split, so parts follow the rows' (chronological) order. Cells of `text_columns` that
+    a spreadsheet would take for a formula are neutralised (promo.reports.csv_safety)."""
 
-    def __init__(self, workdir: Path, stem: str, header: list[str], rows_per_file: int):
-        self.workdir, self.stem, self.header = workdir, stem, header
+    def __init__(
+        self,
+        workdir: Path,
+        stem: str,
+        header: list[str],
+        rows_per_file: int,
+        *,
+        text_columns: list[str] | tuple[str, ...] = (),
+    ):
+        self.workdir, self.stem = workdir, stem
         self.rows_per_file = rows_per_file
+        self.text_columns = list(text_columns)
         self.parts: list[Part] = []
-        self._file: _HashingFile | None = None
+        self.formula_cells_neutralised = 0
+        self._header = (",".join(header) + "\n").encode()
+        self._first_path = workdir / f"{stem}_part-0001.csv"
+        self._first: IO[bytes] = self._first_path.open("w+b")
+        self._zip_path = workdir / f"{stem}.zip"
+        self._zip_file: IO[bytes] | None = None
+        self._zip: ZipStream | None = None
+        self._sink: _PartSink | None = None
         self._rows = 0
-
-    def _open(self) -> None:
-        path = self.workdir / f"{self.stem}_part-{len(self.parts) + 1:04d}.csv"
-        self._file = _HashingFile(path)
-        self._file.write((",".join(self.header) + "\n").encode())
-        self.parts.append(Part(path, 0, ""))
-        self._rows = 0
-
-    def _close_part(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self.parts[-1].rows = self._rows
-            self.parts[-1].sha256 = self._file.digest.hexdigest()
-            self._file = None
 
     def write(self, chunk: pl.DataFrame) -> None:
+        """Appends `chunk` (already validated) after the chunks before it."""
         while chunk.height:
-            if self._file is None:
-                self._open()
+            if self._sink is None:
+                self._open_part()
             room = self.rows_per_file - self._rows
-            head, chunk = chunk.head(room), chunk.slice(room)
-            head.write_csv(self._file, include_header=False, null_value="")
-            self._rows += head.height
+            self._write_rows(chunk.head(room))
+            chunk = chunk.slice(room)
             if self._rows >= self.rows_per_file:
                 self._close_part()
 
-    def close(self) -> list[Part]:
+    def close(self) -> Written:
+        """Finishes the file: a single CSV renamed to `<stem>.csv`, or the ZIP's
+        directory written."""
         if not self.parts:  # an empty window still gives a header-only file
-            self._open()
+            self._open_part()
         self._close_part()
-        return self.parts
+        if self._zip is None:
+            self._first.close()
+            final = self.workdir / f"{self.stem}.csv"
+            self._first_path.rename(final)
+            self.parts[0].path = final
+            return Written(final, self.parts[0].sha256, self.parts, self.formula_cells_neutralised)
+        sha = self._zip.close()
+        self._zip_file.close()
+        self._first.close()
+        self._first_path.unlink()
+        return Written(self._zip_path, sha, self.parts, self.formula_cells_neutralised)
 
+    def _write_rows(self, rows: pl.DataFrame) -> None:
+        rows, changed = neutralise(rows, self.text_columns)
+        self.formula_cells_neutralised += changed
+        rows.write_csv(self._sink, include_header=False, null_value="", batch_size=CSV_BATCH_ROWS)
+        self._rows += rows.height
 
-_deflate_lock = threading.Lock()
+    def _open_part(self) -> None:
+        number = len(self.parts) + 1
+        name = f"{self.stem}_part-{number:04d}.csv"
+        if number == 1:
+            self._sink = _PartSink(self._first.write)
+        else:
+            if self._zip is None:
+                self._zip_file = self._zip_path.open("wb")
+                self._zip = ZipStream(self._zip_file)
+                self._move_first_part_into_zip()
+            self._zip.start(name)
+            self._sink = _PartSink(self._zip.write)
+        self.parts.append(Part(self.workdir / name, 0, ""))
+        self._rows = 0
+        self._sink.write(self._header)
 
+    def _move_first_part_into_zip(self) -> None:
+        """Row 1,000,001 arrived: the report is a ZIP after all, so part 1's file becomes
+        the archive's first entry (read back once, ~1/N of the bytes of N parts)."""
+        self._zip.start(self.parts[0].path.name)
+        self._first.seek(0)
+        while block := self._first.read(COPY_BLOCK):
+            self._zip.write(block)
+        self._zip.end()
+        self._first.truncate(0)
 
-@contextmanager
-def _isal_deflate() -> Iterator[None]:
-    """zipfile with ISA-L's deflate instead of zlib's: ~340 MB/s against ~90 MB/s at
-    level 1 on this class of machine (a 10 M-row report: +1 s instead of +13 s), files
-    about 8 % larger than zlib level 6. zipfile reaches its compressor through its
-    module-level `zlib`; we swap it for the duration of one archive, under a lock."""
-    from isal import isal_zlib
-
-    with _deflate_lock:
-        original = zipfile.zlib
-        zipfile.zlib = isal_zlib
-        try:
-            yield
-        finally:
-            zipfile.zlib = original
-
-
-def finish_file(parts: list[Part], workdir: Path, stem: str) -> tuple[Path, str]:
-    """One part -> `<stem>.csv`; more -> `<stem>.zip` holding the parts. Returns the file
-    and its SHA-256."""
-    if len(parts) == 1:
-        final = workdir / f"{stem}.csv"
-        parts[0].path.rename(final)
-        parts[0].path = final
-        return final, parts[0].sha256
-    final = workdir / f"{stem}.zip"
-    with _isal_deflate(), zipfile.ZipFile(final, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for part in parts:
-            # ZipFile.write copies in 8 KiB blocks; 4 MiB blocks save ~1.3 s at 10 M rows.
-            with part.path.open("rb") as src, zf.open(part.path.name, "w", force_zip64=True) as dst:
-                shutil.copyfileobj(src, dst, COPY_BLOCK)
-            part.path.unlink()
-    return final, sha256_of(final)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(4 * 1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    def _close_part(self) -> None:
+        if self._sink is not None:
+            self.parts[-1].rows = self._rows
+            self.parts[-1].sha256 = self._sink.digest.hexdigest()
+            self._sink = None
+            if self._zip is not None:
+                self._zip.end()
 
 
 def slugify(text: str, limit: int = 60) -> str:
