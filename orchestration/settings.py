@@ -36,11 +36,13 @@ class Settings:
     partition_start: date
     dagster_home: Path
     report_catalog: Path  # the recurring report catalog (YAML list of specs)
-    access_file: Path  # who may read and write reports through the CLI
+    access_file: Path  # who may read and write reports (the CLI and the service)
     notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
     report_hour: int  # local hour at which recurring reports run (marts built by then)
     week_start: Weekday = Weekday.MONDAY  # first day of a week in campaign stats
-    user: str | None = None  # the acting user of `report` commands (PROMO_USER, else USER)
+    # The acting user of `report` commands (PROMO_USER). Not the login name ($USER): that is
+    # no e-mail address, and the access file names people by e-mail.
+    user: str | None = None
     # Azure Blob Storage (az:// URIs): the account, from the standard connection string
     # (a secret: never printed) or an account URL used with the default Azure credential
     # chain. S3 and GCS clients find their own credentials; Azure's needs these handed in.
@@ -50,6 +52,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.account_timezone)
+
+    @property
+    def token_file(self) -> Path:
+        """The report service's bearer tokens, as salted hashes (owner-only, 0600)."""
+        return self.home / "service" / "tokens.json"
 
     @property
     def lake_uri(self) -> str:
@@ -137,7 +144,7 @@ class Settings:
             notify_webhook_url=webhook,
             report_hour=int(hour_text),
             week_start=week_start,
-            user=get("PROMO_USER") or get("USER"),
+            user=get("PROMO_USER"),
             azure_account_url=azure_url,
             azure_connection_string=get("AZURE_STORAGE_CONNECTION_STRING"),
         )
