@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import filecmp
 import logging
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ REFUSED, INVALID, NOT_FOUND, NOT_DOWNLOADABLE, CONFLICT, FAILED = (
     "failed",
 )
 # The CLI's exit codes (README): 1 failed, 2 invalid input, 3 not downloadable, 4 refused.
+_RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EXIT_CODES = {REFUSED: 4, INVALID: 2, NOT_FOUND: 2, NOT_DOWNLOADABLE: 3, CONFLICT: 2, FAILED: 1}
 
 
@@ -81,6 +83,13 @@ class ReportService:
             )
         except AccessDenied as exc:
             raise ReportError(REFUSED, str(exc)) from None
+
+    def role(self, user: str | None) -> str:
+        """The user's right now (read or write); ReportError(refused) when they have none."""
+        from promo.access import load_access
+
+        checked = self.authorize(user, "read", "report list")
+        return load_access(self.settings.access_file).right_of(checked) or "read"
 
     # ------------------------------------------------------------------ create
     def catalog(self):
@@ -209,8 +218,17 @@ class ReportService:
 
     def get(self, user: str | None, report_id: str, action: str = "report show"):
         """One report by its id: a one-time report's run id, a recurring report's id."""
+        from orchestration.instance import open_instance
+        from orchestration.registry import one_time_reports
+
         self.authorize(user, "read", action)
-        found = next((e for e in self._entries() if e.id == report_id), None)
+        found = None
+        if _RUN_ID.fullmatch(report_id):  # one run, not the whole list
+            with open_instance(self.settings) as instance:
+                found = next(iter(one_time_reports(instance, self.settings.tz, [report_id])), None)
+        else:
+            recurring = self._entries(one_time=False)
+            found = next((e for e in recurring if e.report_id == report_id), None)
         if found is None:
             raise ReportError(NOT_FOUND, f"no report with id {report_id!r}")
         return found

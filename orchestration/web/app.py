@@ -255,12 +255,9 @@ def build_api(settings: Settings) -> APIRouter:
     @router.get("/me", summary="Who the token belongs to, and their right now")
     def me(who: Who):
         try:
-            service.authorize(who.user, "read", "report list")
+            right = service.role(who.user)
         except ReportError as exc:
             _raise(exc)
-        from promo.access import load_access
-
-        right = load_access(settings.access_file).right_of(who.user)
         return {"user": who.user, "right": right, "token_id": who.token_id}
 
     return router

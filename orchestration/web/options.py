@@ -39,8 +39,12 @@ def _vocabulary(vocabulary: type[Vocabulary]) -> list[dict[str, str]]:
 
 def _is_list(key: str) -> bool:
     """A filter holding several values (a tuple in the spec's model), e.g. sources."""
-    annotation = Filters.model_fields[key].annotation
-    return any(typing.get_origin(a) is tuple for a in typing.get_args(annotation))
+    for arg in typing.get_args(Filters.model_fields[key].annotation):  # X | None
+        if typing.get_origin(arg) is typing.Annotated:
+            arg = typing.get_args(arg)[0]
+        if typing.get_origin(arg) is tuple:
+            return True
+    return False
 
 
 def report_types() -> list[dict[str, Any]]:
