@@ -34,7 +34,6 @@ from orchestration.report_service import (
 from orchestration.settings import Settings
 from orchestration.web.auth import Caller, require_caller
 from promo.reports.spec_io import SPEC_MAX_BYTES
-from promo.tokens import TokenStore
 
 STATUSES = {
     REFUSED: 403,
@@ -128,15 +127,17 @@ def _now(text: str | None) -> datetime | None:
     return value
 
 
+def caller(request: Request) -> Caller:
+    """The authenticated caller (401 otherwise), from the app's token store."""
+    return require_caller(request, request.app.state.tokens)
+
+
+Who = Annotated[Caller, Depends(caller)]
+
+
 def build_api(settings: Settings) -> APIRouter:
     service = ReportService(settings)
-    store = TokenStore(settings.token_file)
     router = APIRouter(prefix="/api")
-
-    def caller(request: Request) -> Caller:
-        return require_caller(request, store)
-
-    Who = Annotated[Caller, Depends(caller)]
 
     @router.post(
         "/reports",

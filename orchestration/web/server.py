@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from orchestration.settings import Settings
 from orchestration.web.app import add_error_handlers, build_api
 from orchestration.web.page import build_pages
+from promo.tokens import TokenStore
 
 STATIC = Path(__file__).parent / "static"
 # Scripts and styles from this server only; nothing from the internet; no framing.
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # the stock page loads its script from a CDN: ours is below
         redoc_url=None,
     )
+    app.state.tokens = TokenStore(settings.token_file)
     add_error_handlers(app)
     app.include_router(build_api(settings))
     app.include_router(build_pages(settings))
