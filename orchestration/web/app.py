@@ -202,7 +202,14 @@ def build_api(settings: Settings) -> APIRouter:
             path = service.file(who.user, _checked_id(report_id))
         except ReportError as exc:
             _raise(exc)
-        return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix), filename=path.name)
+        # Our file names are ASCII slugs, dates and offsets ('+0100'): plain `filename=`
+        # (Starlette would send only the RFC 5987 form for a '+').
+        disposition = f'attachment; filename="{path.name}"'
+        return FileResponse(
+            path,
+            media_type=MEDIA_TYPES.get(path.suffix),
+            headers={"Content-Disposition": disposition},
+        )
 
     def _recurring_only(who: Caller, report_id: str, exc: ReportError, verb: str) -> None:
         """A one-time report's id given to stop/start/delete: 409, not 404."""
