@@ -38,7 +38,9 @@ class Service:
 
     def client(self, user: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        # stop and start go through dagster-graphql, which loads the whole code location:
+        # a minute or more on a loaded 2-core machine
+        return httpx.Client(base_url=self.url, headers=headers, timeout=600)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

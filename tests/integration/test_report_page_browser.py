@@ -100,8 +100,9 @@ def test_create_through_the_form_watch_it_become_created_and_download_it(
     page.fill("#f-start", "2026-10-22")
     page.fill("#f-end", "2026-10-28")
     shot(page, "report_page_create_delivery.png")
+    assert page.locator("#f-destination").input_value() == "download"
     page.click("#export")
-    page.locator("#notice", has_text="Report export created").wait_for()
+    page.locator("#notice", has_text="Report export created").wait_for(timeout=120_000)
     row = page.locator("table[data-kind=one_time] tr", has_text=SPEC["name"])
     row.locator("td[data-col=status]", has_text=re.compile("Creating|Created")).wait_for()
     row.locator("td[data-col=status]", has_text="Created").wait_for(timeout=300_000)
@@ -150,7 +151,7 @@ def test_a_reader_sees_no_create_or_delete_controls(browser, service):
     row = writer_page.locator("table[data-kind=recurring] tr", has_text="Weekly points for BI")
     row.locator("button.delete").click()
     writer_page.locator("#confirm-yes").click()
-    row.wait_for(state="detached")
+    row.wait_for(state="detached", timeout=600_000)  # the schedule stops through dagster-graphql
     writer_page.close()
 
 

@@ -35,7 +35,7 @@ FILTERS = {
 
 def spec(report_type: str, **extra) -> dict:
     days = None if report_type == "user_ledger_summary" else tuple(map(_date, DAYS))
-    return spec_of(report_type, FILTERS[report_type], days, name=f"HTTP {report_type}", **extra)
+    return {**spec_of(report_type, FILTERS[report_type], days, name=f"HTTP {report_type}"), **extra}
 
 
 def _date(text):

@@ -233,9 +233,11 @@ function onDelivery() {
   const frequency = $("f-frequency").value;
   const recurring = frequency !== "one_time";
   const destinations = options.destinations.filter((d) => !recurring || d.recurring);
-  const chosen = $("f-destination").value;
+  // keep a destination the user picked; one the form had to pick (recurring: the cloud
+  // only) goes back to the first choice when it is no longer forced
+  const picked = $("f-destination").dataset.picked;
   fill($("f-destination"), destinations);
-  if (destinations.some((d) => d.value === chosen)) $("f-destination").value = chosen;
+  if (destinations.some((d) => d.value === picked)) $("f-destination").value = picked;
   const destination = options.destinations.find((d) => d.value === $("f-destination").value);
   for (const field of form.querySelectorAll(".field.cloud")) {
     const name = field.dataset.field.split(".")[1];
@@ -335,6 +337,7 @@ async function openForm() {
     fill($("f-preset"), [...options.presets, { value: "custom", label: "Custom range" }]);
   }
   form.reset();
+  delete $("f-destination").dataset.picked;
   clearErrors();
   onPromotionType();
   showStep("1");
@@ -349,6 +352,9 @@ function setUp() {
     $("create-report").addEventListener("click", openForm);
     $("f-promotion").addEventListener("change", onPromotionType);
     $("f-report").addEventListener("change", onReportType);
+    $("f-destination").addEventListener("change", () => {
+      $("f-destination").dataset.picked = $("f-destination").value;
+    });
     for (const id of ["f-frequency", "f-destination", "f-preset"]) {
       $(id).addEventListener("change", onDelivery);
     }
