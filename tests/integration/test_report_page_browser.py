@@ -112,14 +112,14 @@ def test_create_through_the_form_watch_it_become_created_and_download_it(
     download = info.value
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
-    expected = cli_file(service, tmp_path)
-    assert saved.name == expected.name
-    assert saved.read_bytes() == expected.read_bytes()
     # a read-only view of the configuration
     row.locator("td.open").click()
     assert '"campaign_id": "cmp_everyday_points"' in page.locator("#details pre").inner_text()
     shot(page, "report_page_details.png")
     page.close()
+    expected = cli_file(service, tmp_path)
+    assert saved.name == expected.name
+    assert saved.read_bytes() == expected.read_bytes()
 
 
 def cli_file(service, tmp_path) -> Path:
