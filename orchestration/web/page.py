@@ -6,6 +6,7 @@ with `<` escaped), and the Content-Security-Policy allows scripts from this serv
 
 from __future__ import annotations
 
+import re
 from html import escape
 from urllib.parse import parse_qs
 
@@ -80,6 +81,8 @@ def _row(report: dict, columns: tuple[str, ...]) -> str:
         value = report.get(keys[column]) or ""
         if column == "Promotion Type":
             value = LABELS.get(value, value)
+        elif column in ("Created On", "Next Run"):
+            value = when(value)
         elif column == "Report Type":
             value = value.replace("_", " ").title()
         cells.append(f'<td data-col="{keys[column]}">{escape(str(value))}</td>')
@@ -90,13 +93,19 @@ def _row(report: dict, columns: tuple[str, ...]) -> str:
     )
 
 
+def when(value: str) -> str:
+    """An ISO timestamp for people: 2026-12-02 00:46 +01:00 (the account timezone's offset)."""
+    return re.sub(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d):\d\d", r"\1 \2 ", value)
+
+
 def _table(kind: str, reports: list[dict], columns: tuple[str, ...], hidden: bool) -> str:
     head = "".join(f"<th>{c}</th>" for c in columns) + '<th><span class="sr">Actions</span></th>'
     rows = "".join(_row(r, columns) for r in reports if r["kind"] == kind)
     return (
         f'<section id="tab-{kind}" role="tabpanel"{" hidden" if hidden else ""}>'
         f'<table class="reports" data-kind="{kind}"><thead><tr>{head}</tr></thead>'
-        f'<tbody>{rows}</tbody></table><p class="empty">No reports yet.</p></section>'
+        f"<tbody>{rows}</tbody></table>"
+        f'<p class="empty"{" hidden" if rows else ""}>No reports yet.</p></section>'
     )
 
 

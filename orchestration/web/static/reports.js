@@ -40,6 +40,11 @@ function notice(text) {
 }
 
 // ---------------------------------------------------------------- the list
+// 2026-12-02T00:46:32+01:00 -> 2026-12-02 00:46 +01:00 (as the server renders it)
+function when(value) {
+  return value.replace(/^(\d{4}-\d\d-\d\d)T(\d\d:\d\d):\d\d/, "$1 $2 ");
+}
+
 function titleCase(code) {
   return (code || "").replace(/_/g, " ").replace(/\b\w/g, (c) => c.toUpperCase());
 }
@@ -72,6 +77,7 @@ function rowOf(report, columns) {
     let value = report[col] || "";
     if (col === "promotion_type") value = LABELS[value] || value;
     if (col === "report_type") value = titleCase(value);
+    if (col === "created_on" || col === "next_run") value = when(value);
     const cell = el("td", { "data-col": col }, String(value));
     if (col === "name" && report.id) {
       cell.classList.add("open");
