@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -79,7 +79,7 @@ def report_json(entry, detail: bool = False) -> dict[str, Any]:
     return out
 
 
-def _raise(exc: ReportError) -> None:
+def _raise(exc: ReportError) -> NoReturn:
     if exc.kind == INVALID and exc.errors:
         raise Problem(422, {"errors": exc.errors})
     body: dict[str, Any] = {"detail": exc.message}
@@ -143,6 +143,14 @@ def build_api(settings: Settings) -> APIRouter:
         "/reports",
         status_code=202,
         summary="Create a report from a spec (the YAML spec's keys, as JSON)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ReportSpec"}}
+                },
+            }
+        },
         responses={
             201: {"description": "A recurring report, added to the catalog (Active)"},
             202: {"description": "A one-time report, started (Creating)"},

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from orchestration.settings import Settings
 from orchestration.web.app import add_error_handlers, build_api
 from orchestration.web.page import build_pages
+from promo.reports.spec import ReportSpec
 from promo.tokens import TokenStore
 
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +54,18 @@ def create_app(settings: Settings) -> FastAPI:
             response.headers.setdefault(key, value)
         return response
 
+    def openapi() -> dict:
+        """FastAPI's document, plus the report spec's schema (the body of POST /api/reports,
+        which the handler reads itself to bound its size)."""
+        if app.openapi_schema is None:
+            document = FastAPI.openapi(app)
+            spec = ReportSpec.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update({**spec.pop("$defs", {}), "ReportSpec": spec})
+        return app.openapi_schema
+
+    app.openapi = openapi
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(reference_html(app.openapi()))
@@ -75,10 +88,17 @@ def reference_html(document: dict) -> str:
                 f"<li><code>{escape(code)}</code> {escape(r.get('description', ''))}</li>"
                 for code, r in sorted(op.get("responses", {}).items())
             )
+            body = op.get("requestBody", {}).get("content", {})
+            bodies = "".join(
+                f"<li><code>{escape(media)}</code>: "
+                f"{escape(c.get('schema', {}).get('$ref', '').rsplit('/', 1)[-1])}</li>"
+                for media, c in body.items()
+            )
             sections.append(
                 f'<section class="endpoint"><h2><span class="method">{method.upper()}</span> '
                 f"<code>{escape(path)}</code></h2><p>{escape(op.get('summary', ''))}</p>"
                 + (f"<h3>Parameters</h3><ul>{params}</ul>" if params else "")
+                + (f"<h3>Body</h3><ul>{bodies}</ul>" if bodies else "")
                 + f"<h3>Responses</h3><ul>{responses}</ul></section>"
             )
     info = document["info"]
