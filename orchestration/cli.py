@@ -7,7 +7,9 @@ import json
 import sys
 from datetime import date
 
+from orchestration.audit import setup_audit_log
 from orchestration.cli_reports import add_report_parser
+from orchestration.cli_service import add_service_parsers
 from orchestration.cli_stats import add_stats_parser
 from orchestration.settings import Settings, SettingsError
 
@@ -175,24 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_parser(sub)
     add_stats_parser(sub)
+    add_service_parsers(sub)
 
     st = sub.add_parser("settings", help="print the effective settings (no secrets)")
     st.set_defaults(func=cmd_settings)
     return parser
-
-
-def audit_log(settings: Settings) -> None:
-    """Refusals and report failures are logged to $PROMO_HOME/logs/promo.log."""
-    import logging
-
-    logger = logging.getLogger("promo")
-    if not logger.handlers:
-        (settings.home / "logs").mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(settings.home / "logs" / "promo.log")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    audit_log(settings)
+    setup_audit_log(settings)
     from orchestration.instance import InstanceError
     from orchestration.preflight import UnreachableStorage, check_s3
 

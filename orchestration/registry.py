@@ -3,8 +3,12 @@
 - one-time reports are runs of the `one_time_report` job in the Dagster instance (their
   status is the run's status; the file's location is the run's materialization);
 - recurring reports are catalog entries, and their Active/Stopped status is their
-  schedule's state in the instance — the same switch as in the Dagster UI, read and
-  flipped through Dagster's GraphQL API (`dagster-graphql`, in process, no webserver).
+  schedule's state in the instance — the same switch as in the Dagster UI. It is read
+  from the instance's schedule storage directly (milliseconds: `report list` and the API
+  read it on every call; a schedule that was never switched has no stored state and runs,
+  its default), and flipped through Dagster's GraphQL API (`dagster-graphql`, which loads
+  the code location to find the schedule's origin: seconds, but only on stop and start).
+  The next run comes from the schedule's own rule (`promo.reports.recurring.next_run`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +27,8 @@ from assets.reports import report_tags
 from orchestration.instance import ensure_dagster_home
 from orchestration.settings import REPO_ROOT, Settings
 from promo import names
-from promo.reports.recurring import load_catalog_file
+from promo.reports.recurring import load_catalog_file, next_run
+from promo.reports.request import spec_of_run_config
 
 STATUS = {
     DagsterRunStatus.SUCCESS: "Created",
@@ -47,9 +52,24 @@ class ReportEntry:
     reason: str | None = None
     run_id: str | None = None
     report_id: str | None = None
+    # The report's spec (read-only), for `show` in the API and the page; not part of the
+    # CLI's `report list --json` lines.
+    configuration: dict | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def id(self) -> str | None:
+        """The API's id: a one-time report's run id, a recurring report's report id."""
+        return self.run_id if self.kind == "one_time" else self.report_id
+
+    @property
+    def delivered_for_download(self) -> bool:
+        delivery = (self.configuration or {}).get("delivery") or {}
+        return delivery.get("destination", "download") == "download"  # the spec's default
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("configuration")
+        return out
 
 
 def _local(ts: float | None, tz: ZoneInfo) -> str | None:
@@ -81,13 +101,20 @@ def _location(instance: DagsterInstance, run_id: str) -> str | None:
 def _report_tags(run) -> dict[str, str]:
     """The report's name, types and creator: the run's tags, else its launch config (a
     run launched from the UI gets its tags only once its step starts)."""
-    config = (run.run_config or {}).get("ops", {}).get("create_report", {}).get("config", {})
-    return {**report_tags({"created_by": "dagster-ui", **config}), **run.tags}
+    return {**report_tags({"created_by": "dagster-ui", **_run_config(run)}), **run.tags}
 
 
-def one_time_reports(instance: DagsterInstance, tz: ZoneInfo) -> list[ReportEntry]:
+def _run_config(run) -> dict:
+    return (run.run_config or {}).get("ops", {}).get("create_report", {}).get("config", {})
+
+
+def one_time_reports(
+    instance: DagsterInstance, tz: ZoneInfo, run_ids: list[str] | None = None
+) -> list[ReportEntry]:
+    """One-time reports, newest first (or only those of `run_ids`)."""
     entries = []
-    for record in instance.get_run_records(RunsFilter(job_name=names.ONE_TIME_REPORT_JOB)):
+    runs = RunsFilter(job_name=names.ONE_TIME_REPORT_JOB, run_ids=run_ids)
+    for record in instance.get_run_records(runs):
         run = record.dagster_run
         status = STATUS.get(run.status, "Creating")
         tags = _report_tags(run)
@@ -103,6 +130,7 @@ def one_time_reports(instance: DagsterInstance, tz: ZoneInfo) -> list[ReportEntr
                 location=_location(instance, run.run_id) if status == "Created" else None,
                 reason=_failure_reason(instance, run) if status == "Creation Failed" else None,
                 run_id=run.run_id,
+                configuration=spec_of_run_config(_run_config(run)),
             )
         )
     return entries
@@ -173,12 +201,27 @@ def set_schedule(settings: Settings, name: str, running: bool) -> str:
     return "RUNNING" if running else "STOPPED"
 
 
-def recurring_reports(settings: Settings, states: dict[str, dict] | None) -> list[ReportEntry]:
+def stored_schedule_status(instance: DagsterInstance) -> dict[str, str]:
+    """schedule name -> RUNNING | STOPPED, for the schedules someone switched (from the UI,
+    the CLI or the API); the others follow their default in code, RUNNING."""
+    out = {}
+    for state in instance.all_instigator_state():
+        if state.status.value in ("RUNNING", "STOPPED"):
+            out[state.name] = state.status.value
+    return out
+
+
+def recurring_reports(
+    settings: Settings, statuses: dict[str, str], now: datetime | None = None
+) -> list[ReportEntry]:
+    """The catalog's reports with the status of their schedules (`stored_schedule_status`);
+    entries that are not valid specs are listed as Invalid, never dropped."""
     reports, invalid = load_catalog_file(settings.report_catalog)
+    now = now or datetime.now(UTC)
     entries = []
     for report in reports:
-        state = (states or {}).get(report.schedule_name, {})
-        status = {"RUNNING": "Active", "STOPPED": "Stopped"}.get(state.get("status"), "Stopped")
+        running = statuses.get(report.schedule_name, "RUNNING") == "RUNNING"
+        status = "Active" if running else "Stopped"
         spec = report.spec
         entries.append(
             ReportEntry(
@@ -190,10 +233,13 @@ def recurring_reports(settings: Settings, states: dict[str, dict] | None) -> lis
                 created_by=report.entry.get("created_by"),
                 created_on=report.entry.get("created_on"),
                 frequency=spec.frequency.label,
-                next_run=_local(state.get("next_tick"), settings.tz)
-                if status == "Active"
+                next_run=next_run(spec.frequency, settings.report_hour, settings.tz, now).isoformat(
+                    timespec="seconds"
+                )
+                if running
                 else None,
                 report_id=report.report_id,
+                configuration=spec.to_dict(),
             )
         )
     for bad in invalid:

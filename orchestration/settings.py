@@ -39,11 +39,13 @@ class Settings:
     partition_start: date
     dagster_home: Path
     report_catalog: Path  # the recurring report catalog (YAML list of specs)
-    access_file: Path  # who may read and write reports through the CLI
+    access_file: Path  # who may read and write reports (the CLI and the service)
     notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
     report_hour: int  # local hour at which recurring reports run (marts built by then)
     week_start: Weekday = Weekday.MONDAY  # first day of a week in campaign stats
-    user: str | None = None  # the acting user of `report` commands (PROMO_USER, else USER)
+    # The acting user of `report` commands (PROMO_USER). Not the login name ($USER): that is
+    # no e-mail address, and the access file names people by e-mail.
+    user: str | None = None
     # Azure Blob Storage (az:// URIs): the account, from the standard connection string
     # (a secret: never printed) or an account URL used with the default Azure credential
     # chain. S3 and GCS clients find their own credentials; Azure's needs these handed in.
@@ -65,6 +67,11 @@ class Settings:
         if "://" in self.lake_uri:
             raise SettingsError(f"the lake is not a local folder: {self.lake_uri}")
         return Path(self.lake_uri)
+
+    @property
+    def token_file(self) -> Path:
+        """The report service's bearer tokens, as salted hashes (owner-only, 0600)."""
+        return self.home / "service" / "tokens.json"
 
     def child_environment(self) -> dict[str, str]:
         """The environment of processes we start (dagster-graphql, `dagster dev`): ours,
@@ -103,7 +110,7 @@ class Settings:
             notify_webhook_url=read.url("PROMO_NOTIFY_WEBHOOK_URL"),
             report_hour=read.hour("PROMO_REPORT_HOUR", 6),
             week_start=read.weekday("PROMO_WEEK_START", Weekday.MONDAY),
-            user=read.text("PROMO_USER") or read.text("USER"),
+            user=read.text("PROMO_USER"),
             azure_account_url=read.url("PROMO_AZURE_ACCOUNT_URL"),
             azure_connection_string=read.text("AZURE_STORAGE_CONNECTION_STRING"),
             dagster_pg_url=read.postgres_url("PROMO_DAGSTER_PG_URL"),

@@ -11,15 +11,18 @@ again — which is exactly what an edit amounts to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
 from promo import names, yamlfile
 from promo.reports.catalog import Catalog
 from promo.reports.files import slugify
-from promo.reports.spec import ReportSpec
+from promo.reports.spec import Frequency, ReportSpec
 from promo.reports.spec_errors import SpecError
+from promo.reports.spec_fields import Interval
 from promo.reports.spec_io import load_spec
 
 # Catalog-level facts about an entry, not part of the report's spec (or its fingerprint).
@@ -122,3 +125,19 @@ def _write(path: Path, entries: list[dict]) -> None:
         + yaml.safe_dump({"reports": entries}, sort_keys=False, allow_unicode=True)
     )
     tmp.replace(path)
+
+
+def next_run(frequency: Frequency, hour: int, tz: ZoneInfo, now: datetime) -> datetime:
+    """When a recurring report's schedule next fires after `now`: at `hour` local time every
+    day, or every delivery day (the rule `orchestration.schedules` gives its schedule). In
+    the account timezone; a local day's `hour` is found with zoneinfo, so DST moves nothing.
+    """
+    today = now.astimezone(tz).date()
+    for ahead in range(8):  # a weekly delivery day comes within 7 days of any day
+        day = today + timedelta(days=ahead)
+        if frequency.interval is Interval.WEEKLY and day.weekday() != frequency.delivery_day.index:
+            continue
+        fire = datetime.combine(day, time(hour), tz)
+        if fire > now:
+            return fire
+    raise AssertionError(f"no run within 8 days for {frequency}")  # unreachable
