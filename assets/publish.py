@@ -19,6 +19,7 @@ from dagster import (
     AssetKey,
     AssetSpec,
     BackfillPolicy,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
@@ -93,7 +94,18 @@ def days_to_publish(con, mart: Mart, first: date, last: date) -> list[date]:
     return days(first, last)
 
 
-def build_publish_assets(partitions: PartitionsDefinition):
+def partition_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What one day partition's materialization says: that day's rows (Dagster's own
+    `dagster/row_count`, which the UI charts), and where its file is."""
+    return {
+        "dagster/row_count": MetadataValue.int(manifest["rows"]),
+        "dagster/uri": MetadataValue.text(manifest["uri"]),
+    }
+
+
+def build_publish_assets(
+    partitions: PartitionsDefinition, freshness: FreshnessPolicy | None = None
+):
     @multi_asset(
         name="publish_marts",
         specs=[
@@ -109,6 +121,7 @@ def build_publish_assets(partitions: PartitionsDefinition):
                 group_name="published",
                 kinds={"parquet"},
                 partitions_def=partitions,
+                freshness_policy=freshness,
             )
             for m in MARTS.values()
         ],
@@ -133,14 +146,28 @@ def build_publish_assets(partitions: PartitionsDefinition):
                     publish_partition(con, storage, mart, day, Path(tmp), columns[mart.name])
                     for day in to_publish
                 ]
+                key = published_key(mart.name)
+                in_run = set(context.partition_keys)
+                for m in manifests:
+                    # Each day partition of the run carries its own file's figures, not
+                    # the run's (a range run materializes every day of its range). A
+                    # snapshot mart's one file is what every partition of the run shows.
+                    for day_key in [m["date"]] if m["date"] else sorted(in_run):
+                        if day_key in in_run:
+                            context.add_asset_metadata(
+                                partition_metadata(m), asset_key=key, partition_key=day_key
+                            )
                 yield MaterializeResult(
-                    asset_key=published_key(mart.name),
+                    asset_key=key,
                     metadata={
-                        "partitions": len(manifests),
-                        "rows": sum(m["rows"] for m in manifests),
                         "location": MetadataValue.text(storage.uri_of(mart.name)),
-                        "rows_by_day": MetadataValue.json(
-                            {m["date"] or "snapshot": m["rows"] for m in manifests}
+                        # Days after the run's range that a cascading mart republished.
+                        "republished_after_range": MetadataValue.json(
+                            sorted(
+                                m["date"]
+                                for m in manifests
+                                if m["date"] not in in_run and m["date"]
+                            )
                         ),
                     },
                 )

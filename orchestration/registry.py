@@ -2,9 +2,10 @@
 
 - one-time reports are runs of the `one_time_report` job in the Dagster instance (their
   status is the run's status; the file's location is the run's materialization);
-- recurring reports are catalog entries, and their Active/Stopped status is their
-  schedule's state in the instance — the same switch as in the Dagster UI, read and
-  flipped through Dagster's GraphQL API (`dagster-graphql`, in process, no webserver).
+- recurring reports are catalog entries, and their Active/Stopped status is the state of
+  their sensor (`report_<id>_sensor`, which delivers each period once its data is
+  published) in the instance — the same switch as in the Dagster UI, read and flipped
+  through Dagster's GraphQL API (`dagster-graphql`, in process, no webserver).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from assets.reports import report_tags
+from assets.reports import report_partitions, report_tags
 from orchestration.instance import ensure_dagster_home
+from orchestration.report_sensors import next_delivery
 from orchestration.settings import REPO_ROOT, Settings
 from promo import names
 from promo.reports.recurring import load_catalog_file
@@ -108,10 +110,10 @@ def one_time_reports(instance: DagsterInstance, tz: ZoneInfo) -> list[ReportEntr
     return entries
 
 
-# ------------------------------------------------------------------ schedules (GraphQL)
-SCHEDULES_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+# ------------------------------------------------------------------ switches (GraphQL)
+SENSORS_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
   name location { name }
-  schedules { name scheduleState { id status } futureTicks(limit: 1) { results { timestamp } } }
+  sensors { name sensorState { id status } }
 } } } }"""
 
 
@@ -134,17 +136,16 @@ def graphql(settings: Settings, query: str) -> dict:
     return json.loads(line)
 
 
-def schedule_states(settings: Settings) -> dict[str, dict]:
-    """schedule name -> {id, status, next_tick, location, repository}."""
-    data = graphql(settings, SCHEDULES_QUERY)["data"]["repositoriesOrError"]
+def switch_states(settings: Settings) -> dict[str, dict]:
+    """Every sensor of the code location: name -> {id, status, location, repository}.
+    A recurring report's switch is the sensor named `RecurringReport.switch_name`."""
+    data = graphql(settings, SENSORS_QUERY)["data"]["repositoriesOrError"]
     out = {}
     for repo in data.get("nodes", []):
-        for sched in repo["schedules"]:
-            ticks = sched["futureTicks"]["results"]
-            out[sched["name"]] = {
-                "id": sched["scheduleState"]["id"],
-                "status": sched["scheduleState"]["status"],
-                "next_tick": ticks[0]["timestamp"] if ticks else None,
+        for sensor in repo["sensors"]:
+            out[sensor["name"]] = {
+                "id": sensor["sensorState"]["id"],
+                "status": sensor["sensorState"]["status"],
                 "location": repo["location"]["name"],
                 "repository": repo["name"],
             }
@@ -154,30 +155,44 @@ def schedule_states(settings: Settings) -> dict[str, dict]:
 ERRORS = "{ __typename ... on PythonError { message } }"
 
 
-def set_schedule(settings: Settings, name: str, running: bool) -> str:
-    state = schedule_states(settings).get(name)
+def set_switch(settings: Settings, name: str, running: bool) -> str:
+    """Turn a recurring report's sensor on (Active) or off (Stopped)."""
+    state = switch_states(settings).get(name)
     if state is None:
-        raise RuntimeError(f"no schedule {name!r} in the code location")
+        raise RuntimeError(f"no sensor {name!r} in the code location")
     if running:
         selector = (
             f'{{repositoryLocationName: "{state["location"]}", '
-            f'repositoryName: "{state["repository"]}", scheduleName: "{name}"}}'
+            f'repositoryName: "{state["repository"]}", sensorName: "{name}"}}'
         )
-        query = f"mutation {{ startSchedule(scheduleSelector: {selector}) {ERRORS} }}"
+        query = f"mutation {{ startSensor(sensorSelector: {selector}) {ERRORS} }}"
     else:
-        query = f'mutation {{ stopRunningSchedule(id: "{state["id"]}") {ERRORS} }}'
+        query = f'mutation {{ stopSensor(id: "{state["id"]}") {ERRORS} }}'
     result = graphql(settings, query)["data"]
     outcome = next(iter(result.values()))
     if outcome.get("__typename") == "PythonError":
-        raise RuntimeError(outcome.get("message", "schedule change failed"))
+        raise RuntimeError(outcome.get("message", "switch change failed"))
     return "RUNNING" if running else "STOPPED"
+
+
+# The switch was a schedule before reports waited for their data: the old names stay for
+# callers written against them (the CLI's `report stop/start/delete`).
+schedule_states = switch_states
+set_schedule = set_switch
+
+
+def _next_run(report, settings: Settings) -> str:
+    """The earliest time the next period can be delivered (it waits for its data)."""
+    partitions = report_partitions(report, settings.partition_start, settings.tz)
+    due = next_delivery(partitions, datetime.now(settings.tz), settings.report_hour)
+    return due.isoformat(timespec="seconds")
 
 
 def recurring_reports(settings: Settings, states: dict[str, dict] | None) -> list[ReportEntry]:
     reports, invalid = load_catalog_file(settings.report_catalog)
     entries = []
     for report in reports:
-        state = (states or {}).get(report.schedule_name, {})
+        state = (states or {}).get(report.switch_name, {})
         status = {"RUNNING": "Active", "STOPPED": "Stopped"}.get(state.get("status"), "Stopped")
         spec = report.spec
         entries.append(
@@ -190,9 +205,7 @@ def recurring_reports(settings: Settings, states: dict[str, dict] | None) -> lis
                 created_by=report.entry.get("created_by"),
                 created_on=report.entry.get("created_on"),
                 frequency=spec.frequency.label,
-                next_run=_local(state.get("next_tick"), settings.tz)
-                if status == "Active"
-                else None,
+                next_run=_next_run(report, settings) if status == "Active" else None,
                 report_id=report.report_id,
             )
         )

@@ -1,9 +1,9 @@
 """The recurring report catalog: a YAML list of report specs with a daily or weekly
-frequency, each delivered to S3 on its schedule.
+frequency, each delivered to S3 once its data is published.
 
 Identity: a recurring report is known by `<name-slug>_<fingerprint>`, the fingerprint
 being a hash of its whole spec. Editing an entry in place therefore makes a NEW report
-(new schedule, new folder) and the old one disappears from the catalog: what an existing
+(new switch, new folder) and the old one disappears from the catalog: what an existing
 report delivers can never change silently. To change a report, delete it and create it
 again — which is exactly what an edit amounts to.
 """
@@ -45,8 +45,13 @@ class RecurringReport:
         return names.recurring_report_job(self.report_id)
 
     @property
-    def schedule_name(self) -> str:
-        return names.recurring_report_schedule(self.report_id)
+    def switch_name(self) -> str:
+        """The report's on/off switch in Dagster: a sensor (Active = running)."""
+        return names.recurring_report_switch(self.report_id)
+
+    # The switch was a schedule until reports started waiting for their data; callers
+    # that still say `schedule_name` get the switch.
+    schedule_name = switch_name
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def read_entries(path: Path) -> list[dict]:
 def load_catalog_file(
     path: Path, catalog: Catalog | None = None
 ) -> tuple[list[RecurringReport], list[InvalidEntry]]:
-    """Valid recurring reports, and the entries that are not (kept out of the schedules,
+    """Valid recurring reports, and the entries that are not (kept out of Dagster,
     shown by `report list`, never silently dropped)."""
     reports, invalid, names = [], [], set()
     for index, entry in enumerate(read_entries(path)):
