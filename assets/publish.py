@@ -23,15 +23,17 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
+    TableColumn,
+    TableSchema,
     multi_asset,
 )
 
 from promo import layout
-from promo.marts import MARTS, Mart
+from promo.marts import MARTS, ContractError, Mart, schema_drift
 from promo.names import WAREHOUSE_POOL
 from promo.timeutil import days, window_days
 from resources.dagster_resources import StorageResource
-from resources.dbt import mart_columns
+from resources.dbt import ContractColumn, mart_contracts
 from resources.warehouse import WarehouseResource
 
 
@@ -44,21 +46,31 @@ def warehouse_key(mart: str) -> AssetKey:
 
 
 def publish_partition(
-    con, storage, mart: Mart, day: date | None, tmp: Path, columns: list[str] | None = None
+    con, storage, mart: Mart, day: date | None, tmp: Path, contract: list[ContractColumn]
 ) -> dict[str, Any]:
     """Write one partition (or the snapshot) and its manifest; returns the manifest.
 
-    `columns` fixes the published column order (the mart's declared columns): Spark
-    writes its partition column last, and BI must not see which engine built a mart."""
+    The contract fixes the published columns, their order (Spark writes its partition
+    column last, and BI must not see which engine built a mart) and their types: a file
+    whose schema differs from the contract is refused before anything is uploaded."""
+    columns = [c.name for c in contract]
     where = "WHERE local_date = $day" if day else ""
     params = {"day": day} if day else None
-    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    select = ", ".join(f'"{c}"' for c in columns)
     relation = con.sql(
         f"SELECT {select} FROM {mart.name} {where} ORDER BY {mart.order_by}", params=params
     )
     local = tmp / f"{mart.name}-{day}.parquet"
     write_parquet(relation.to_arrow_table(), local)
     meta = pq.ParquetFile(local)
+    actual = {f.name: str(f.type) for f in meta.schema_arrow}
+    drift = schema_drift({c.name: c.arrow_type for c in contract}, actual)
+    if drift:
+        local.unlink()
+        raise ContractError(
+            f"{mart.name}{f' {day}' if day else ''} does not match its dbt contract, "
+            f"nothing published: {'; '.join(drift)}"
+        )
     uri = storage.uri_of(layout.mart_file(mart.name, day))
     manifest = {
         "mart": mart.name,
@@ -103,9 +115,18 @@ def partition_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def column_schema(contract: list[ContractColumn]) -> TableSchema:
+    """The published file's columns with their Parquet (Arrow) types, for the catalog."""
+    return TableSchema(
+        columns=[TableColumn(c.name, c.arrow_type, description=c.description) for c in contract]
+    )
+
+
 def build_publish_assets(
     partitions: PartitionsDefinition, freshness: FreshnessPolicy | None = None
 ):
+    contracts = mart_contracts()
+
     @multi_asset(
         name="publish_marts",
         specs=[
@@ -122,6 +143,7 @@ def build_publish_assets(
                 kinds={"parquet"},
                 partitions_def=partitions,
                 freshness_policy=freshness,
+                metadata={"dagster/column_schema": column_schema(contracts[m.name])},
             )
             for m in MARTS.values()
         ],
@@ -137,13 +159,12 @@ def build_publish_assets(
         selected = [
             m for m in MARTS.values() if m.name in {k.path[-1] for k in context.selected_asset_keys}
         ]
-        columns = mart_columns()
         daily = {m.name: m.daily for m in selected}
         with warehouse.connect(daily) as con, tempfile.TemporaryDirectory() as tmp:
             for mart in selected:
                 to_publish = days_to_publish(con, mart, first, last) if mart.daily else [None]
                 manifests = [
-                    publish_partition(con, storage, mart, day, Path(tmp), columns[mart.name])
+                    publish_partition(con, storage, mart, day, Path(tmp), contracts[mart.name])
                     for day in to_publish
                 ]
                 key = published_key(mart.name)
