@@ -18,7 +18,12 @@ from dagster import (
     Output,
     PartitionsDefinition,
 )
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from promo.dbt_vars import dbt_vars
 from promo.marts import MARTS, Mart
@@ -51,7 +56,9 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         name="warehouse_models",
         partitions_def=partitions,
         backfill_policy=BackfillPolicy.single_run(),
-        dagster_dbt_translator=PromoDbtTranslator(),
+        dagster_dbt_translator=PromoDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_code_references=True)
+        ),
         pool=WAREHOUSE_POOL,
     )
     def warehouse_models(

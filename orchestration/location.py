@@ -18,6 +18,7 @@ from assets.ingestion import ingestion_assets
 from assets.publish import build_publish_assets, published_key
 from assets.reports import ReportSettings, build_recurring_asset, one_time_report_job
 from assets.stats import build_stats_assets
+from orchestration.catalog import catalogued
 from orchestration.freshness import build_freshness_sensor, marts_policy
 from orchestration.jobs import daily_job, dimensions_job, rebuild_job
 from orchestration.notifications import build_channel_sensors, build_failure_sensor
@@ -37,6 +38,11 @@ log = logging.getLogger("promo.definitions")
 # `backfill_policy` is a beta parameter that we use on purpose: a backfill over a custom
 # range must be one run (one dbt build), not one run per day.
 warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+# Code references (the file and line of each asset in the catalog) are beta too, and used on
+# purpose (orchestration/catalog.py).
+warnings.filterwarnings(
+    "ignore", category=BetaWarning, message=".*(source_code_references|CodeReference).*"
+)
 
 
 def report_settings(settings: Settings) -> ReportSettings:
@@ -65,13 +71,16 @@ def build_definitions(settings: Settings) -> Definitions:
     s3 = settings.s3_endpoint_url
     publish = build_publish_assets(partitions, marts_policy(settings))
     return Definitions(
-        assets=[
-            *ingestion_assets(partitions),
-            build_dbt_assets(partitions, settings.account_timezone),
-            *publish,
-            *build_stats_assets(partitions, settings.tz, settings.week_start),
-            *report_assets,
-        ],
+        assets=catalogued(
+            [
+                *ingestion_assets(partitions),
+                build_dbt_assets(partitions, settings.account_timezone),
+                *publish,
+                *build_stats_assets(partitions, settings.tz, settings.week_start),
+                *report_assets,
+            ],
+            settings,
+        ),
         jobs=[*pipeline_jobs, rebuild_job(), one_time_report_job, *report_jobs],
         sensors=[
             build_landing_sensor(partitions, settings.tz, pipeline_jobs),

@@ -99,6 +99,9 @@ class Settings:
     marts_due_hour: int = 5
     # Who owns every asset in the catalog (an email or `team:<name>`).
     asset_owner: str = "team:promo-data"
+    # The repository's web address: code references in the catalog link there.
+    git_url: str | None = None
+    git_branch: str = "main"
 
     @property
     def notify_webhook_url(self) -> str | None:
@@ -160,6 +163,8 @@ class Settings:
             alerts=read_alerts(read),
             marts_due_hour=read.hour("PROMO_MARTS_DUE_HOUR", 5, lowest=1),
             asset_owner=read.owner("PROMO_ASSET_OWNER", "team:promo-data"),
+            git_url=read.url("PROMO_GIT_URL"),
+            git_branch=read.text("PROMO_GIT_BRANCH") or "main",
         )
 
     def describe(self) -> dict[str, str]:
