@@ -98,7 +98,8 @@ def send(alerts: AlertSettings, payload: dict[str, Any], logger=None) -> bool:
         post_json(alerts.webhook_url, payload)
     except WebhookError as exc:
         logger.error(f"{exc}; alert was: {json.dumps(payload)}")
-        log.error("%s; alert was: %s", exc, json.dumps(payload))
+        if logger is not log:  # the sensor's log is in the UI; promo.log keeps it too
+            log.error("%s; alert was: %s", exc, json.dumps(payload))
         return False
     return True
 
