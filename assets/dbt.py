@@ -11,11 +11,24 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, PartitionsDefinition
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Output,
+    PartitionsDefinition,
+)
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from promo.dbt_vars import dbt_vars
+from promo.marts import MARTS, Mart
 from promo.names import WAREHOUSE_POOL
+from promo.timeutil import window_days
 from resources.dagster_resources import LakeResource
 from resources.dbt import DBT_PROJECT
 from resources.warehouse import WarehouseResource
@@ -43,7 +56,9 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         name="warehouse_models",
         partitions_def=partitions,
         backfill_policy=BackfillPolicy.single_run(),
-        dagster_dbt_translator=PromoDbtTranslator(),
+        dagster_dbt_translator=PromoDbtTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_code_references=True)
+        ),
         pool=WAREHOUSE_POOL,
     )
     def warehouse_models(
@@ -58,6 +73,52 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         variables = {**lake_vars, **warehouse.dbt_vars()}
         context.log.info(f"dbt build with vars {variables}")
         invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
-        yield from invocation.stream()
+        # The events are held until the build ends: each mart's per-day row counts are
+        # read from the warehouse, which dbt holds locked while it builds, and must be
+        # attached before the materializations are recorded. dbt's own lines stream live.
+        events, error = [], None
+        try:
+            for event in invocation.stream():
+                events.append(event)
+        except Exception as exc:  # the models that were built are still recorded
+            error = exc
+        keys = {
+            context.assets_def.asset_key_for_output(e.output_name)
+            for e in events
+            if isinstance(e, Output)
+        }
+        built = [m for m in MARTS.values() if AssetKey(["warehouse", m.name]) in keys]
+        record_mart_row_counts(context, warehouse, built)
+        yield from events
+        if error is not None:
+            raise error
 
     return warehouse_models
+
+
+def record_mart_row_counts(context: AssetExecutionContext, warehouse, marts: list[Mart]) -> None:
+    """Each day partition of the run gets that day's row count (`dagster/row_count`) on
+    each mart built; the snapshot mart (`user_ledger`) its whole count on every day. The
+    staging and intermediate models are views: they hold no rows to count."""
+    if not marts:
+        return
+    first, last = window_days(*context.partition_time_window)
+    with warehouse.connect({m.name: m.daily for m in marts}) as con:
+        for mart in marts:
+            key = AssetKey(["warehouse", mart.name])
+            if mart.daily:
+                rows = con.sql(
+                    f"SELECT local_date, count(*) FROM {mart.name} "
+                    "WHERE local_date BETWEEN $first AND $last GROUP BY ALL",
+                    params={"first": first, "last": last},
+                ).fetchall()
+                counts = {day.isoformat(): n for day, n in rows}
+            else:
+                total = con.sql(f"SELECT count(*) FROM {mart.name}").fetchall()[0][0]
+                counts = dict.fromkeys(context.partition_keys, total)
+            for partition in context.partition_keys:
+                context.add_asset_metadata(
+                    {"dagster/row_count": counts.get(partition, 0)},
+                    asset_key=key,
+                    partition_key=partition,
+                )

@@ -34,7 +34,7 @@ from promo.lake import (
     ingest_folders,
     load_dimension,
 )
-from promo.timeutil import utc_folders_of_window
+from promo.timeutil import ONE_DAY, local_midnight_utc, utc_folders_of_window
 from resources.dagster_resources import LakeResource, StorageResource
 
 ACCOUNTED = "lines_accounted_for"
@@ -108,14 +108,37 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
             context.log.info("\n".join(lines))
             queue.sort()
         final = [manifests[d] for d in sorted(manifests)]
-        yield MaterializeResult(metadata=ingestion_metadata(final))
+        by_day = the_lake.rows_by_local_day(stream, sorted(manifests), window.start.tzinfo)
+        for key in context.partition_keys:
+            # Each day partition gets its own figures, not the run's: its accepted records
+            # and the UTC folders it overlaps (a folder's counts are the folder's).
+            day = date.fromisoformat(key)
+            overlapping = [manifests[f] for f in utc_folders_of_day(day, window.start.tzinfo)]
+            context.add_asset_metadata(
+                {"dagster/row_count": by_day.get(day, 0), **ingestion_metadata(overlapping)},
+                partition_key=key,
+            )
+        yield MaterializeResult(
+            metadata={
+                "reingested_later_folders": MetadataValue.json(
+                    sorted({d for m in final for d in m["later_folders_holding_its_ids"]})
+                )
+            }
+        )
         problems = accounting_problems(stream, the_lake, final)
         yield _accounting_check(problems, folders=len(final))
 
     return _ingest
 
 
+def utc_folders_of_day(day: date, tz) -> list[date]:
+    start = local_midnight_utc(day, tz)
+    return utc_folders_of_window(start, local_midnight_utc(day + ONE_DAY, tz))
+
+
 def ingestion_metadata(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    """The UTC folders' figures (lines, accepted, duplicates, quarantined: `folder_*`),
+    summed over the folders given: those one local day overlaps."""
     reasons: dict[str, int] = {}
     for m in manifests:
         for reason, n in m["quarantined_by_reason"].items():
@@ -128,11 +151,8 @@ def ingestion_metadata(manifests: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "utc_folders": MetadataValue.text(", ".join(m["utc_date"] for m in manifests)),
         "files": sum(len(m["inputs"]) for m in manifests),
-        **{k: MetadataValue.int(v) for k, v in total.items()},
+        **{f"folder_{k}": MetadataValue.int(v) for k, v in total.items()},
         "quarantined_by_reason": MetadataValue.json(dict(sorted(reasons.items()))),
-        "reingested_later_folders": MetadataValue.json(
-            sorted({d for m in manifests for d in m["later_folders_holding_its_ids"]})
-        ),
         "ignored_files": MetadataValue.json(ignored[:50]),
     }
 

@@ -19,18 +19,21 @@ from dagster import (
     AssetKey,
     AssetSpec,
     BackfillPolicy,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
+    TableColumn,
+    TableSchema,
     multi_asset,
 )
 
 from promo import layout
-from promo.marts import MARTS, Mart
+from promo.marts import MARTS, ContractError, Mart, schema_drift
 from promo.names import WAREHOUSE_POOL
 from promo.timeutil import days, window_days
 from resources.dagster_resources import StorageResource
-from resources.dbt import mart_columns
+from resources.dbt import ContractColumn, mart_contracts
 from resources.warehouse import WarehouseResource
 
 
@@ -43,21 +46,31 @@ def warehouse_key(mart: str) -> AssetKey:
 
 
 def publish_partition(
-    con, storage, mart: Mart, day: date | None, tmp: Path, columns: list[str] | None = None
+    con, storage, mart: Mart, day: date | None, tmp: Path, contract: list[ContractColumn]
 ) -> dict[str, Any]:
     """Write one partition (or the snapshot) and its manifest; returns the manifest.
 
-    `columns` fixes the published column order (the mart's declared columns): Spark
-    writes its partition column last, and BI must not see which engine built a mart."""
+    The contract fixes the published columns, their order (Spark writes its partition
+    column last, and BI must not see which engine built a mart) and their types: a file
+    whose schema differs from the contract is refused before anything is uploaded."""
+    columns = [c.name for c in contract]
     where = "WHERE local_date = $day" if day else ""
     params = {"day": day} if day else None
-    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    select = ", ".join(f'"{c}"' for c in columns)
     relation = con.sql(
         f"SELECT {select} FROM {mart.name} {where} ORDER BY {mart.order_by}", params=params
     )
     local = tmp / f"{mart.name}-{day}.parquet"
     write_parquet(relation.to_arrow_table(), local)
     meta = pq.ParquetFile(local)
+    actual = {f.name: str(f.type) for f in meta.schema_arrow}
+    drift = schema_drift({c.name: c.arrow_type for c in contract}, actual)
+    if drift:
+        local.unlink()
+        raise ContractError(
+            f"{mart.name}{f' {day}' if day else ''} does not match its dbt contract, "
+            f"nothing published: {'; '.join(drift)}"
+        )
     uri = storage.uri_of(layout.mart_file(mart.name, day))
     manifest = {
         "mart": mart.name,
@@ -93,7 +106,27 @@ def days_to_publish(con, mart: Mart, first: date, last: date) -> list[date]:
     return days(first, last)
 
 
-def build_publish_assets(partitions: PartitionsDefinition):
+def partition_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What one day partition's materialization says: that day's rows (Dagster's own
+    `dagster/row_count`, which the UI charts), and where its file is."""
+    return {
+        "dagster/row_count": MetadataValue.int(manifest["rows"]),
+        "dagster/uri": MetadataValue.text(manifest["uri"]),
+    }
+
+
+def column_schema(contract: list[ContractColumn]) -> TableSchema:
+    """The published file's columns with their Parquet (Arrow) types, for the catalog."""
+    return TableSchema(
+        columns=[TableColumn(c.name, c.arrow_type, description=c.description) for c in contract]
+    )
+
+
+def build_publish_assets(
+    partitions: PartitionsDefinition, freshness: FreshnessPolicy | None = None
+):
+    contracts = mart_contracts()
+
     @multi_asset(
         name="publish_marts",
         specs=[
@@ -109,6 +142,8 @@ def build_publish_assets(partitions: PartitionsDefinition):
                 group_name="published",
                 kinds={"parquet"},
                 partitions_def=partitions,
+                freshness_policy=freshness,
+                metadata={"dagster/column_schema": column_schema(contracts[m.name])},
             )
             for m in MARTS.values()
         ],
@@ -124,23 +159,36 @@ def build_publish_assets(partitions: PartitionsDefinition):
         selected = [
             m for m in MARTS.values() if m.name in {k.path[-1] for k in context.selected_asset_keys}
         ]
-        columns = mart_columns()
         daily = {m.name: m.daily for m in selected}
         with warehouse.connect(daily) as con, tempfile.TemporaryDirectory() as tmp:
             for mart in selected:
                 to_publish = days_to_publish(con, mart, first, last) if mart.daily else [None]
                 manifests = [
-                    publish_partition(con, storage, mart, day, Path(tmp), columns[mart.name])
+                    publish_partition(con, storage, mart, day, Path(tmp), contracts[mart.name])
                     for day in to_publish
                 ]
+                key = published_key(mart.name)
+                in_run = set(context.partition_keys)
+                for m in manifests:
+                    # Each day partition of the run carries its own file's figures, not
+                    # the run's (a range run materializes every day of its range). A
+                    # snapshot mart's one file is what every partition of the run shows.
+                    for day_key in [m["date"]] if m["date"] else sorted(in_run):
+                        if day_key in in_run:
+                            context.add_asset_metadata(
+                                partition_metadata(m), asset_key=key, partition_key=day_key
+                            )
                 yield MaterializeResult(
-                    asset_key=published_key(mart.name),
+                    asset_key=key,
                     metadata={
-                        "partitions": len(manifests),
-                        "rows": sum(m["rows"] for m in manifests),
                         "location": MetadataValue.text(storage.uri_of(mart.name)),
-                        "rows_by_day": MetadataValue.json(
-                            {m["date"] or "snapshot": m["rows"] for m in manifests}
+                        # Days after the run's range that a cascading mart republished.
+                        "republished_after_range": MetadataValue.json(
+                            sorted(
+                                m["date"]
+                                for m in manifests
+                                if m["date"] not in in_run and m["date"]
+                            )
                         ),
                     },
                 )

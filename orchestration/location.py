@@ -15,16 +15,19 @@ from dagster import BetaWarning, Definitions
 
 from assets.dbt import build_dbt_assets
 from assets.ingestion import ingestion_assets
-from assets.publish import build_publish_assets
+from assets.publish import build_publish_assets, published_key
 from assets.reports import ReportSettings, build_recurring_asset, one_time_report_job
 from assets.stats import build_stats_assets
+from orchestration.catalog import catalogued
+from orchestration.freshness import build_freshness_sensor, marts_policy
 from orchestration.jobs import daily_job, dimensions_job, rebuild_job
-from orchestration.notifications import build_failure_sensor
+from orchestration.notifications import build_channel_sensors, build_failure_sensor
 from orchestration.partitions import daily_partitions
-from orchestration.schedules import build_report_schedule
+from orchestration.report_sensors import build_report_job, build_report_sensor
 from orchestration.sensors import build_landing_sensor
 from orchestration.settings import Settings
 from promo import names
+from promo.marts import MARTS
 from promo.reports.recurring import load_catalog_file
 from resources.dagster_resources import LakeResource, StorageResource
 from resources.dbt import dbt_resource
@@ -35,6 +38,11 @@ log = logging.getLogger("promo.definitions")
 # `backfill_policy` is a beta parameter that we use on purpose: a backfill over a custom
 # range must be one run (one dbt build), not one run per day.
 warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+# Code references (the file and line of each asset in the catalog) are beta too, and used on
+# purpose (orchestration/catalog.py).
+warnings.filterwarnings(
+    "ignore", category=BetaWarning, message=".*(source_code_references|CodeReference).*"
+)
 
 
 def report_settings(settings: Settings) -> ReportSettings:
@@ -53,27 +61,38 @@ def build_definitions(settings: Settings) -> Definitions:
     recurring, invalid = load_catalog_file(settings.report_catalog)
     for entry in invalid:
         log.error(f"recurring report {entry.name!r} skipped: {'; '.join(entry.problems)}")
-    report_assets, report_jobs, schedules = [], [], []
+    report_assets, report_jobs, report_sensors = [], [], []
     for report in recurring:
         report_asset = build_recurring_asset(report, settings.partition_start, settings.tz)
-        job, schedule = build_report_schedule(report, report_asset, settings.report_hour)
+        job = build_report_job(report, report_asset)
         report_assets.append(report_asset)
         report_jobs.append(job)
-        schedules.append(schedule)
+        report_sensors.append(build_report_sensor(report, report_asset, job, settings.report_hour))
     s3 = settings.s3_endpoint_url
+    publish = build_publish_assets(partitions, marts_policy(settings))
     return Definitions(
-        assets=[
-            *ingestion_assets(partitions),
-            build_dbt_assets(partitions, settings.account_timezone),
-            *build_publish_assets(partitions),
-            *build_stats_assets(partitions, settings.tz, settings.week_start),
-            *report_assets,
-        ],
+        assets=catalogued(
+            [
+                *ingestion_assets(partitions),
+                build_dbt_assets(partitions, settings.account_timezone),
+                *publish,
+                *build_stats_assets(partitions, settings.tz, settings.week_start),
+                *report_assets,
+            ],
+            settings,
+        ),
         jobs=[*pipeline_jobs, rebuild_job(), one_time_report_job, *report_jobs],
-        schedules=schedules,
         sensors=[
             build_landing_sensor(partitions, settings.tz, pipeline_jobs),
-            build_failure_sensor([one_time_report_job, *report_jobs], settings.notify_webhook_url),
+            build_failure_sensor(settings.alerts),
+            *build_channel_sensors(settings.alerts),
+            build_freshness_sensor(
+                [published_key(m) for m in MARTS],
+                settings.alerts,
+                settings.marts_due_hour,
+                settings.account_timezone,
+            ),
+            *report_sensors,
         ],
         resources={
             "landing": StorageResource(uri=settings.landing_uri, s3_endpoint_url=s3),

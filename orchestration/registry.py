@@ -2,13 +2,13 @@
 
 - one-time reports are runs of the `one_time_report` job in the Dagster instance (their
   status is the run's status; the file's location is the run's materialization);
-- recurring reports are catalog entries, and their Active/Stopped status is their
-  schedule's state in the instance — the same switch as in the Dagster UI. It is read
-  from the instance's schedule storage directly (milliseconds: `report list` and the API
-  read it on every call; a schedule that was never switched has no stored state and runs,
-  its default), and flipped through Dagster's GraphQL API (`dagster-graphql`, which loads
-  the code location to find the schedule's origin: seconds, but only on stop and start).
-  The next run comes from the schedule's own rule (`promo.reports.recurring.next_run`).
+- recurring reports are catalog entries, and their Active/Stopped status is the state of
+  their sensor (`report_<id>_sensor`, which delivers each period once its data is
+  published) in the instance — the same switch as in the Dagster UI. It is read from the
+  instance's storage directly (milliseconds: `report list` and the API read it on every
+  call; a sensor that was never switched has no stored state and runs, its default), and
+  flipped through Dagster's GraphQL API (`dagster-graphql`, which loads the code location
+  to find the sensor's origin: seconds, but only on stop and start).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from assets.reports import report_tags
+from assets.reports import report_partitions, report_tags
 from orchestration.instance import ensure_dagster_home
+from orchestration.report_sensors import next_delivery
 from orchestration.settings import REPO_ROOT, Settings
 from promo import names
-from promo.reports.recurring import load_catalog_file, next_run
+from promo.reports.recurring import load_catalog_file
 from promo.reports.request import spec_of_run_config
 
 STATUS = {
@@ -136,10 +137,10 @@ def one_time_reports(
     return entries
 
 
-# ------------------------------------------------------------------ schedules (GraphQL)
-SCHEDULES_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+# ------------------------------------------------------------------ switches (GraphQL)
+SENSORS_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
   name location { name }
-  schedules { name scheduleState { id status } futureTicks(limit: 1) { results { timestamp } } }
+  sensors { name sensorState { id status } }
 } } } }"""
 
 
@@ -162,17 +163,16 @@ def graphql(settings: Settings, query: str) -> dict:
     return json.loads(line)
 
 
-def schedule_states(settings: Settings) -> dict[str, dict]:
-    """schedule name -> {id, status, next_tick, location, repository}."""
-    data = graphql(settings, SCHEDULES_QUERY)["data"]["repositoriesOrError"]
+def switch_states(settings: Settings) -> dict[str, dict]:
+    """Every sensor of the code location: name -> {id, status, location, repository}.
+    A recurring report's switch is the sensor named `RecurringReport.switch_name`."""
+    data = graphql(settings, SENSORS_QUERY)["data"]["repositoriesOrError"]
     out = {}
     for repo in data.get("nodes", []):
-        for sched in repo["schedules"]:
-            ticks = sched["futureTicks"]["results"]
-            out[sched["name"]] = {
-                "id": sched["scheduleState"]["id"],
-                "status": sched["scheduleState"]["status"],
-                "next_tick": ticks[0]["timestamp"] if ticks else None,
+        for sensor in repo["sensors"]:
+            out[sensor["name"]] = {
+                "id": sensor["sensorState"]["id"],
+                "status": sensor["sensorState"]["status"],
                 "location": repo["location"]["name"],
                 "repository": repo["name"],
             }
@@ -182,28 +182,29 @@ def schedule_states(settings: Settings) -> dict[str, dict]:
 ERRORS = "{ __typename ... on PythonError { message } }"
 
 
-def set_schedule(settings: Settings, name: str, running: bool) -> str:
-    state = schedule_states(settings).get(name)
+def set_switch(settings: Settings, name: str, running: bool) -> str:
+    """Turn a recurring report's sensor on (Active) or off (Stopped)."""
+    state = switch_states(settings).get(name)
     if state is None:
-        raise RuntimeError(f"no schedule {name!r} in the code location")
+        raise RuntimeError(f"no sensor {name!r} in the code location")
     if running:
         selector = (
             f'{{repositoryLocationName: "{state["location"]}", '
-            f'repositoryName: "{state["repository"]}", scheduleName: "{name}"}}'
+            f'repositoryName: "{state["repository"]}", sensorName: "{name}"}}'
         )
-        query = f"mutation {{ startSchedule(scheduleSelector: {selector}) {ERRORS} }}"
+        query = f"mutation {{ startSensor(sensorSelector: {selector}) {ERRORS} }}"
     else:
-        query = f'mutation {{ stopRunningSchedule(id: "{state["id"]}") {ERRORS} }}'
+        query = f'mutation {{ stopSensor(id: "{state["id"]}") {ERRORS} }}'
     result = graphql(settings, query)["data"]
     outcome = next(iter(result.values()))
     if outcome.get("__typename") == "PythonError":
-        raise RuntimeError(outcome.get("message", "schedule change failed"))
+        raise RuntimeError(outcome.get("message", "switch change failed"))
     return "RUNNING" if running else "STOPPED"
 
 
-def stored_schedule_status(instance: DagsterInstance) -> dict[str, str]:
-    """schedule name -> RUNNING | STOPPED, for the schedules someone switched (from the UI,
-    the CLI or the API); the others follow their default in code, RUNNING."""
+def stored_switch_status(instance: DagsterInstance) -> dict[str, str]:
+    """sensor name -> RUNNING | STOPPED, for the report switches someone flipped (from the
+    UI, the CLI or the API); the others follow their default in code, RUNNING."""
     out = {}
     for state in instance.all_instigator_state():
         if state.status.value in ("RUNNING", "STOPPED"):
@@ -211,16 +212,23 @@ def stored_schedule_status(instance: DagsterInstance) -> dict[str, str]:
     return out
 
 
+def _next_run(report, settings: Settings, now: datetime) -> str:
+    """The earliest time the next period can be delivered (it waits for its data)."""
+    partitions = report_partitions(report, settings.partition_start, settings.tz)
+    due = next_delivery(partitions, now.astimezone(settings.tz), settings.report_hour)
+    return due.isoformat(timespec="seconds")
+
+
 def recurring_reports(
     settings: Settings, statuses: dict[str, str], now: datetime | None = None
 ) -> list[ReportEntry]:
-    """The catalog's reports with the status of their schedules (`stored_schedule_status`);
+    """The catalog's reports with the status of their switches (`stored_switch_status`);
     entries that are not valid specs are listed as Invalid, never dropped."""
     reports, invalid = load_catalog_file(settings.report_catalog)
     now = now or datetime.now(UTC)
     entries = []
     for report in reports:
-        running = statuses.get(report.schedule_name, "RUNNING") == "RUNNING"
+        running = statuses.get(report.switch_name, "RUNNING") == "RUNNING"
         status = "Active" if running else "Stopped"
         spec = report.spec
         entries.append(
@@ -233,11 +241,7 @@ def recurring_reports(
                 created_by=report.entry.get("created_by"),
                 created_on=report.entry.get("created_on"),
                 frequency=spec.frequency.label,
-                next_run=next_run(spec.frequency, settings.report_hour, settings.tz, now).isoformat(
-                    timespec="seconds"
-                )
-                if running
-                else None,
+                next_run=_next_run(report, settings, now) if running else None,
                 report_id=report.report_id,
                 configuration=spec.to_dict(),
             )

@@ -145,15 +145,15 @@ class ReportService:
         so the same schedule name, whose state in the instance is still the Stopped that
         `delete` left: switch it back on, or the new report would never run."""
         from orchestration.instance import open_instance
-        from orchestration.registry import set_schedule, stored_schedule_status
+        from orchestration.registry import set_switch, stored_switch_status
         from promo.reports.recurring import RecurringReport
 
-        name = RecurringReport(spec, {}).schedule_name
+        name = RecurringReport(spec, {}).switch_name
         try:
             with open_instance(self.settings) as instance:
-                stopped = stored_schedule_status(instance).get(name) == "STOPPED"
+                stopped = stored_switch_status(instance).get(name) == "STOPPED"
             if stopped:
-                set_schedule(self.settings, name, True)
+                set_switch(self.settings, name, True)
         except RuntimeError as exc:
             # The entry is in the catalog already; say what to check instead of failing.
             return (
@@ -187,7 +187,7 @@ class ReportService:
         from orchestration.registry import (
             one_time_reports,
             recurring_reports,
-            stored_schedule_status,
+            stored_switch_status,
         )
 
         entries = []
@@ -195,7 +195,7 @@ class ReportService:
             if one_time:
                 entries += one_time_reports(instance, self.settings.tz)
             if recurring and self.settings.report_catalog.exists():
-                statuses = stored_schedule_status(instance)
+                statuses = stored_switch_status(instance)
                 entries += recurring_reports(self.settings, statuses)
         return entries
 
@@ -314,13 +314,13 @@ class ReportService:
         self, user: str | None, running: bool, name: str | None = None, report_id: str | None = None
     ):
         """Start (Active) or stop (Stopped) a recurring report's schedule."""
-        from orchestration.registry import set_schedule
+        from orchestration.registry import set_switch
 
         verb = "start" if running else "stop"
         user = self.authorize(user, "write", f"report {verb}")
         report = self._recurring_report(name, report_id)
         try:
-            set_schedule(self.settings, report.schedule_name, running)
+            set_switch(self.settings, report.switch_name, running)
         except RuntimeError as exc:
             raise ReportError(FAILED, f"cannot {verb} {report.spec.name!r}: {exc}") from None
         log.info(
@@ -334,13 +334,13 @@ class ReportService:
     def delete(self, user: str | None, name: str | None = None, report_id: str | None = None):
         """Stop a recurring report's schedule now, then remove its catalog entry; the files
         it delivered stay."""
-        from orchestration.registry import set_schedule
+        from orchestration.registry import set_switch
         from promo.reports.recurring import remove_entry
 
         user = self.authorize(user, "write", "report delete")
         report = self._recurring_report(name, report_id)
         try:
-            set_schedule(self.settings, report.schedule_name, False)  # before the edit
+            set_switch(self.settings, report.switch_name, False)  # before the edit
         except RuntimeError as exc:
             # Without a stopped schedule a running daemon could still launch it: keep it.
             raise ReportError(

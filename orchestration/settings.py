@@ -9,6 +9,7 @@ process with a message naming the variable, never showing a secret.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -27,6 +28,46 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Where failures and stale marts are announced. The webhook is the main channel;
+    Slack and email are switched on by giving their settings. Secrets (the Slack token,
+    the SMTP password, a token in the webhook URL) are kept out of repr() and describe()."""
+
+    webhook_url: str | None = field(default=None, repr=False)  # POSTed JSON (alerts.md)
+    ui_url: str | None = None  # the Dagster UI's base URL: alerts link to the run
+    slack_token: str | None = field(default=None, repr=False)
+    slack_channel: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # None: 465 for ssl, 587 for starttls
+    smtp_security: str = "ssl"  # ssl | starttls
+    smtp_user: str | None = None  # None: the sender address
+    smtp_password: str | None = field(default=None, repr=False)
+    email_from: str | None = None
+    email_to: tuple[str, ...] = ()
+
+    @property
+    def slack(self) -> bool:
+        return bool(self.slack_token and self.slack_channel)
+
+    @property
+    def email(self) -> bool:
+        return bool(self.smtp_host and self.email_from and self.email_to)
+
+    def describe(self) -> dict[str, str]:
+        secret = {"slack_token", "smtp_password"}
+        out = {
+            f"alerts.{f.name}": "(set, not shown)"
+            if f.name in secret and getattr(self, f.name)
+            else str(getattr(self, f.name))
+            for f in fields(self)
+        }
+        if self.webhook_url:
+            out["alerts.webhook_url"] = host_only(self.webhook_url)
+        out["alerts.email_to"] = ", ".join(self.email_to) or "None"
+        return out
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     landing_uri: str
@@ -40,8 +81,7 @@ class Settings:
     dagster_home: Path
     report_catalog: Path  # the recurring report catalog (YAML list of specs)
     access_file: Path  # who may read and write reports (the CLI and the service)
-    notify_webhook_url: str | None  # report failures are POSTed here as JSON when set
-    report_hour: int  # local hour at which recurring reports run (marts built by then)
+    report_hour: int  # earliest local hour at which a recurring report is delivered
     week_start: Weekday = Weekday.MONDAY  # first day of a week in campaign stats
     # The acting user of `report` commands (PROMO_USER). Not the login name ($USER): that is
     # no e-mail address, and the access file names people by e-mail.
@@ -56,6 +96,18 @@ class Settings:
     dagster_pg_url: str | None = field(default=None, repr=False)
     engine: str = "duckdb"  # what dbt builds the marts on: duckdb | spark
     spark_warehouse_dir: Path | None = None  # the Spark engine's tables and catalog
+    alerts: AlertSettings = AlertSettings()
+    # Local hour by which a day's marts are expected published (their freshness deadline).
+    marts_due_hour: int = 5
+    # Who owns every asset in the catalog (an email or `team:<name>`).
+    asset_owner: str = "team:promo-data"
+    # The repository's web address: code references in the catalog link there.
+    git_url: str | None = None
+    git_branch: str = "main"
+
+    @property
+    def notify_webhook_url(self) -> str | None:
+        return self.alerts.webhook_url
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,7 +159,6 @@ class Settings:
             dagster_home=read.path("DAGSTER_HOME", home / "dagster_home"),
             report_catalog=read.path("PROMO_REPORT_CATALOG", REPO_ROOT / "reports/recurring.yaml"),
             access_file=read.path("PROMO_ACCESS_FILE", home / "access.yaml"),
-            notify_webhook_url=read.url("PROMO_NOTIFY_WEBHOOK_URL"),
             report_hour=read.hour("PROMO_REPORT_HOUR", 6),
             week_start=read.weekday("PROMO_WEEK_START", Weekday.MONDAY),
             user=read.text("PROMO_USER"),
@@ -116,15 +167,19 @@ class Settings:
             dagster_pg_url=read.postgres_url("PROMO_DAGSTER_PG_URL"),
             engine=engine,
             spark_warehouse_dir=read.path("PROMO_SPARK_WAREHOUSE_DIR", home / "spark_warehouse"),
+            alerts=read_alerts(read),
+            marts_due_hour=read.hour("PROMO_MARTS_DUE_HOUR", 5, lowest=1),
+            asset_owner=read.owner("PROMO_ASSET_OWNER", "team:promo-data"),
+            git_url=read.url("PROMO_GIT_URL"),
+            git_branch=read.text("PROMO_GIT_BRANCH") or "main",
         )
 
     def describe(self) -> dict[str, str]:
         """Settings as text, for logs and `promo-reports settings`, without secrets: a
         webhook URL may carry a token in its path or query (only its host is shown), an
         endpoint URL keys in its user part, the PostgreSQL URL a password."""
-        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
-        if self.notify_webhook_url:
-            out["notify_webhook_url"] = host_only(self.notify_webhook_url)
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "alerts"}
+        out.update(self.alerts.describe())
         if self.s3_endpoint_url:
             out["s3_endpoint_url"] = without_credentials(self.s3_endpoint_url)
         if self.azure_connection_string:  # it holds the account key
@@ -132,6 +187,27 @@ class Settings:
         if self.dagster_pg_url:
             out["dagster_pg_url"] = redact_postgres_url(self.dagster_pg_url)
         return out
+
+
+def read_alerts(read: _Reader) -> AlertSettings:
+    security = read.choice("PROMO_SMTP_SECURITY", ("ssl", "starttls"), "ssl")
+    port = read.text("PROMO_SMTP_PORT")
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise SettingsError(f"PROMO_SMTP_PORT={port!r} must be a port number (1-65535)")
+    to = tuple(a.strip() for a in (read.text("PROMO_ALERT_EMAIL_TO") or "").split(",") if a.strip())
+    return AlertSettings(
+        webhook_url=read.url("PROMO_NOTIFY_WEBHOOK_URL"),
+        ui_url=(read.url("PROMO_UI_URL") or "").rstrip("/") or None,
+        slack_token=read.text("PROMO_SLACK_TOKEN"),
+        slack_channel=read.text("PROMO_SLACK_CHANNEL"),
+        smtp_host=read.text("PROMO_SMTP_HOST"),
+        smtp_port=int(port) if port else None,
+        smtp_security=security,
+        smtp_user=read.text("PROMO_SMTP_USER"),
+        smtp_password=read.text("PROMO_SMTP_PASSWORD"),
+        email_from=read.text("PROMO_ALERT_EMAIL_FROM"),
+        email_to=to,
+    )
 
 
 class _Reader:
@@ -184,11 +260,19 @@ class _Reader:
         except ValueError:
             raise SettingsError(f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
 
-    def hour(self, name: str, default: int) -> int:
+    def hour(self, name: str, default: int, lowest: int = 0) -> int:
         value = self.text(name, str(default))
-        if not value.isdigit() or not 0 <= int(value) <= 23:
-            raise SettingsError(f"{name}={value!r} must be an hour from 0 to 23")
+        if not value.isdigit() or not lowest <= int(value) <= 23:
+            raise SettingsError(f"{name}={value!r} must be an hour from {lowest} to 23")
         return int(value)
+
+    def owner(self, name: str, default: str) -> str:
+        """An email address or `team:<name>`, the two forms Dagster accepts as owners."""
+        value = (self.text(name) or default).strip()
+        team = value.startswith("team:") and len(value) > len("team:")
+        if not team and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise SettingsError(f"{name}={value!r} must be an email address or team:<name>")
+        return value
 
     def weekday(self, name: str, default: Weekday) -> Weekday:
         value = self.text(name)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pyarrow as pa
@@ -73,6 +74,24 @@ class Lake:
 
     def exists(self, key: str) -> bool:
         return self.storage.exists(key)
+
+    def rows_by_local_day(
+        self, stream: Stream, folders: list[date], tz: ZoneInfo
+    ) -> dict[date, int]:
+        """Accepted records per account-timezone day of their event time, over the given
+        UTC folders (a local day's records sit in the two folders it overlaps). Reads the
+        time column alone."""
+        counts: dict[date, int] = {}
+        for folder in folders:
+            key = layout.lake_accepted(stream.name, folder)
+            if not self.exists(key):
+                continue
+            with self._open(key) as f:
+                times = pl.read_parquet(f, columns=[stream.time_field])[stream.time_field]
+            local = times.dt.convert_time_zone(str(tz)).dt.date().value_counts()
+            for day, n in local.iter_rows():
+                counts[day] = counts.get(day, 0) + n
+        return dict(sorted(counts.items()))
 
     # -- what the lake holds --------------------------------------------------------------
     def accepted_folders(self, stream: str) -> dict[date, str]:

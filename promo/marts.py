@@ -4,6 +4,7 @@ read their mart facts here."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -56,3 +57,56 @@ MARTS: dict[str, Mart] = {
         USER_LEDGER,
     )
 }
+
+
+# ------------------------------------------------------------------ contracts
+# Each mart's dbt model has an enforced contract (a data_type per column, in the engine's
+# own words: `timestamptz` on DuckDB is `timestamp` on Spark, DuckDB's `timestamp` is
+# Spark's `timestamp_ntz`). Publishing writes Parquet whichever engine built the mart, and
+# its schema must be the contract's, column for column: these are the Arrow types.
+_SIMPLE = {
+    "string": "string",
+    "varchar": "string",
+    "text": "string",
+    "bigint": "int64",
+    "int": "int32",
+    "integer": "int32",
+    "boolean": "bool",
+    "double": "double",
+    "date": "date32[day]",
+    "timestamptz": "timestamp[us, tz=UTC]",
+    "timestamp with time zone": "timestamp[us, tz=UTC]",
+    "timestamp_ntz": "timestamp[us]",
+}
+
+
+class ContractError(ValueError):
+    """A published mart's schema differs from its contract; the message lists how."""
+
+
+def arrow_type(data_type: str, engine: str) -> str:
+    """The Arrow type (as pyarrow writes it) of a contract column type of `engine`."""
+    text = " ".join(data_type.lower().split())
+    decimal = re.fullmatch(r"(?:decimal|numeric)\((\d+), ?(\d+)\)", text)
+    if decimal:
+        return f"decimal128({decimal[1]}, {decimal[2]})"
+    if text == "timestamp":  # an instant on Spark, a wall-clock time on DuckDB
+        return "timestamp[us, tz=UTC]" if engine == "spark" else "timestamp[us]"
+    if text not in _SIMPLE:
+        raise ContractError(f"contract type {data_type!r} has no Arrow equivalent here")
+    return _SIMPLE[text]
+
+
+def schema_drift(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
+    """How an actual schema (column -> Arrow type, in file order) differs from the
+    expected one: missing, extra, re-typed or re-ordered columns. Empty when equal."""
+    problems = [f"{c}: missing (contract: {t})" for c, t in expected.items() if c not in actual]
+    problems += [f"{c}: not in the contract ({t})" for c, t in actual.items() if c not in expected]
+    problems += [
+        f"{c}: {actual[c]}, contract says {t}"
+        for c, t in expected.items()
+        if c in actual and actual[c] != t
+    ]
+    if not problems and list(expected) != list(actual):
+        problems.append(f"column order {list(actual)}, contract says {list(expected)}")
+    return problems

@@ -17,8 +17,10 @@ def recurring_report_job(report_id: str) -> str:
     return f"report_{report_id}"
 
 
-def recurring_report_schedule(report_id: str) -> str:
-    return f"report_{report_id}_schedule"
+def recurring_report_switch(report_id: str) -> str:
+    """The sensor that delivers a recurring report when its data is published: its state
+    (running or stopped) is the report's status (Active or Stopped)."""
+    return f"report_{report_id}_sensor"
 
 
 # The concurrency pool of every step that opens the DuckDB warehouse (limit 1).

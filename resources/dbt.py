@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+
+from promo.marts import arrow_type
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -33,12 +36,40 @@ def dbt_resource(engine: str = "duckdb") -> DbtCliResource:
 
 
 @cache
+def _manifest() -> dict:
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
+
+
+def _mart_nodes() -> list[dict]:
+    return [
+        node
+        for node in _manifest()["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    ]
+
+
 def mart_columns() -> dict[str, list[str]]:
     """Each mart model's columns in the order its YAML declares them (the manifest keeps
     that order): what publishing selects, whichever engine built the table."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    return {node["name"]: list(node["columns"]) for node in _mart_nodes()}
+
+
+@dataclass(frozen=True)
+class ContractColumn:
+    name: str
+    arrow_type: str  # what the published Parquet column must be
+    description: str
+
+
+def mart_contracts() -> dict[str, list[ContractColumn]]:
+    """Each mart's contract as the published Parquet must follow it: the columns in
+    order, each with the Arrow type of its dbt `data_type`. The manifest's types are in
+    the words of the engine it was parsed for (its `adapter_type`)."""
+    engine = _manifest()["metadata"].get("adapter_type", "duckdb")
     return {
-        node["name"]: list(node["columns"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        node["name"]: [
+            ContractColumn(c["name"], arrow_type(c["data_type"], engine), c.get("description", ""))
+            for c in node["columns"].values()
+        ]
+        for node in _mart_nodes()
     }

@@ -1,9 +1,9 @@
 """The recurring report catalog: a YAML list of report specs with a daily or weekly
-frequency, each delivered to S3 on its schedule.
+frequency, each delivered to S3 once its data is published.
 
 Identity: a recurring report is known by `<name-slug>_<fingerprint>`, the fingerprint
 being a hash of its whole spec. Editing an entry in place therefore makes a NEW report
-(new schedule, new folder) and the old one disappears from the catalog: what an existing
+(new switch, new folder) and the old one disappears from the catalog: what an existing
 report delivers can never change silently. To change a report, delete it and create it
 again — which is exactly what an edit amounts to.
 """
@@ -11,18 +11,15 @@ again — which is exactly what an edit amounts to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from promo import names, yamlfile
 from promo.reports.catalog import Catalog
 from promo.reports.files import slugify
-from promo.reports.spec import Frequency, ReportSpec
+from promo.reports.spec import ReportSpec
 from promo.reports.spec_errors import SpecError
-from promo.reports.spec_fields import Interval
 from promo.reports.spec_io import load_spec
 
 # Catalog-level facts about an entry, not part of the report's spec (or its fingerprint).
@@ -48,8 +45,9 @@ class RecurringReport:
         return names.recurring_report_job(self.report_id)
 
     @property
-    def schedule_name(self) -> str:
-        return names.recurring_report_schedule(self.report_id)
+    def switch_name(self) -> str:
+        """The report's on/off switch in Dagster: a sensor (Active = running)."""
+        return names.recurring_report_switch(self.report_id)
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ def read_entries(path: Path) -> list[dict]:
 def load_catalog_file(
     path: Path, catalog: Catalog | None = None
 ) -> tuple[list[RecurringReport], list[InvalidEntry]]:
-    """Valid recurring reports, and the entries that are not (kept out of the schedules,
+    """Valid recurring reports, and the entries that are not (kept out of Dagster,
     shown by `report list`, never silently dropped)."""
     reports, invalid, names = [], [], set()
     for index, entry in enumerate(read_entries(path)):
@@ -125,19 +123,3 @@ def _write(path: Path, entries: list[dict]) -> None:
         + yaml.safe_dump({"reports": entries}, sort_keys=False, allow_unicode=True)
     )
     tmp.replace(path)
-
-
-def next_run(frequency: Frequency, hour: int, tz: ZoneInfo, now: datetime) -> datetime:
-    """When a recurring report's schedule next fires after `now`: at `hour` local time every
-    day, or every delivery day (the rule `orchestration.schedules` gives its schedule). In
-    the account timezone; a local day's `hour` is found with zoneinfo, so DST moves nothing.
-    """
-    today = now.astimezone(tz).date()
-    for ahead in range(8):  # a weekly delivery day comes within 7 days of any day
-        day = today + timedelta(days=ahead)
-        if frequency.interval is Interval.WEEKLY and day.weekday() != frequency.delivery_day.index:
-            continue
-        fire = datetime.combine(day, time(hour), tz)
-        if fire > now:
-            return fire
-    raise AssertionError(f"no run within 8 days for {frequency}")  # unreachable

@@ -1,4 +1,4 @@
-"""Reports in Dagster: schedules, backfills, the report list and its lifecycle, access
+"""Reports in Dagster: sensors, backfills, the report list and its lifecycle, access
 control and failure notifications."""
 
 import json
@@ -15,13 +15,13 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     build_run_status_sensor_context,
-    build_schedule_context,
     instance_for_test,
 )
 
 from orchestration.cli import main
 from orchestration.definitions import build_definitions
 from orchestration.instance import ensure_dagster_home
+from orchestration.report_sensors import recent_periods
 from orchestration.settings import Settings
 from promo.reports.recurring import load_catalog_file
 from promo.reports.request import report_folder
@@ -90,12 +90,13 @@ def settings_for(home: Path, **extra) -> Settings:
     )
 
 
-def test_every_catalog_entry_is_a_schedule_and_every_job_resolves(tmp_path):
+def test_every_catalog_entry_is_a_sensor_and_every_job_resolves(tmp_path):
     settings = settings_for(tmp_path, PROMO_REPORT_CATALOG=str(catalog_file(tmp_path / "c.yaml")))
     defs = build_definitions(settings)
     reports, invalid = load_catalog_file(settings.report_catalog)
     assert not invalid and len(reports) == 3
-    assert {s.name for s in defs.schedules} == {r.schedule_name for r in reports}
+    assert {r.switch_name for r in reports} <= {s.name for s in defs.sensors}
+    assert not defs.schedules, "recurring reports wait for their data, not for a clock"
     jobs = {j.name for j in defs.get_repository_def().get_all_jobs()}
     assert {r.job_name for r in reports} <= jobs
     assert {"promo_daily", "promo_dimensions", "one_time_report"} <= jobs
@@ -103,7 +104,7 @@ def test_every_catalog_entry_is_a_schedule_and_every_job_resolves(tmp_path):
 
 def test_an_entry_edited_in_place_is_a_new_report_not_a_changed_one(tmp_path):
     """A recurring report cannot be edited: an entry changed in the catalog gets another
-    identity (schedule, job, folder), so the existing report's schedule and files are
+    identity (sensor, job, folder), so the existing report's sensor and files are
     never silently repointed."""
     catalog = catalog_file(tmp_path / "c.yaml")
     settings = settings_for(tmp_path, PROMO_REPORT_CATALOG=str(catalog))
@@ -113,8 +114,8 @@ def test_an_entry_edited_in_place_is_a_new_report_not_a_changed_one(tmp_path):
     assert after.spec.filters.campaign_id == "cmp_travel_miles"
     assert after.report_id != before.report_id
     assert report_folder(after.spec) != report_folder(before.spec)
-    schedules = {s.name for s in build_definitions(settings).schedules}
-    assert after.schedule_name in schedules and before.schedule_name not in schedules
+    sensors = {s.name for s in build_definitions(settings).sensors}
+    assert after.switch_name in sensors and before.switch_name not in sensors
 
 
 @pytest.mark.parametrize(
@@ -129,20 +130,22 @@ def test_an_entry_edited_in_place_is_a_new_report_not_a_changed_one(tmp_path):
         ("Wednesday rewards", "2026-10-28T06:00", "2026-10-21", "2026-10-27", 169),
     ],
 )
-def test_schedule_ticks_cover_the_right_window(tmp_path, report, tick, first_day, last_day, hours):
+def test_the_period_due_at_the_report_hour_covers_the_right_window(
+    tmp_path, report, tick, first_day, last_day, hours
+):
+    """At PROMO_REPORT_HOUR the sensor's latest due period is the partition that ends that
+    day (or, weekly, on the delivery day); its window in the account timezone."""
     settings = settings_for(tmp_path, PROMO_REPORT_CATALOG=str(catalog_file(tmp_path / "c.yaml")))
     defs = build_definitions(settings)
     entry = next(r for r in load_catalog_file(settings.report_catalog)[0] if r.spec.name == report)
-    schedule = defs.resolve_schedule_def(entry.schedule_name)
-    assert schedule.execution_timezone == "Europe/Berlin"
-    when = datetime.fromisoformat(tick).replace(tzinfo=BERLIN)
-    with instance_for_test() as instance:
-        result = schedule.evaluate_tick(
-            build_schedule_context(instance=instance, scheduled_execution_time=when)
-        )
-    (request,) = result.run_requests
     job = defs.resolve_job_def(entry.job_name)
-    window = job.partitions_def.time_window_for_partition_key(request.partition_key)
+    assert job.partitions_def.timezone == "Europe/Berlin"
+    when = datetime.fromisoformat(tick).replace(tzinfo=BERLIN)
+    (period,) = recent_periods(job.partitions_def, when, settings.report_hour, 1)
+    assert period.due == when, "due at the report hour of the day the period ends"
+    request_key = period.key
+    job = defs.resolve_job_def(entry.job_name)
+    window = job.partitions_def.time_window_for_partition_key(request_key)
     assert window.start.astimezone(BERLIN).date().isoformat() == first_day
     assert (window.end.astimezone(BERLIN).date().toordinal() - 1) == datetime.fromisoformat(
         last_day
@@ -385,11 +388,11 @@ def test_cli_recurring_create_stop_start_delete_keeps_files(
     assert main(["report", "--user", "bob@example.com", "delete", "Daily errors"]) == 4
     assert main(["report", "--user", "ana@example.com", "delete", "Daily errors"]) == 0
     assert "Daily errors" not in listing(capsys, "--recurring")
-    # Deleting stopped its schedule in the instance at once (a daemon that has not
+    # Deleting stopped its sensor in the instance at once (a daemon that has not
     # reloaded the code location yet launches nothing more).
     with DagsterInstance.get() as instance:
         states = {s.name: s.status.value for s in instance.all_instigator_state()}
-    assert states[entry.schedule_name] == "STOPPED"
+    assert states[entry.switch_name] == "STOPPED"
     # The same spec created again is the same report identity: it is Active again.
     assert main(["report", "--user", "ana@example.com", "create", "--spec", str(path)]) == 0
     assert listing(capsys, "--recurring")["Daily errors"]["status"] == "Active"
