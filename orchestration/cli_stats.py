@@ -11,7 +11,6 @@ from typing import Any
 from orchestration.settings import Settings
 from promo.stats import GRANULARITIES, KPIS, REWARD_TYPE_LABELS, dumps, format_value, loads
 from promo.storage import Storage, StorageError
-from resources.storage import open_storage
 
 INDEX_KEY = "stats/index.json"
 MATERIALIZE_HINT = (
@@ -46,6 +45,8 @@ def add_stats_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from resources.storage import open_storage  # lazy: cloud clients cost seconds to import
+
     storage = open_storage(settings.marts_uri, settings.s3_endpoint_url)
     try:
         if not storage.exists(INDEX_KEY):

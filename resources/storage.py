@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
-from dagster_aws.s3 import S3Resource
 
 from promo.storage import (
     TMP_PREFIX,
@@ -34,6 +33,9 @@ from promo.storage import (
 )
 from resources.arrow_s3 import s3_filesystem
 from resources.storage_helpers import buffered, safe_reason, under_prefix
+
+if TYPE_CHECKING:
+    from dagster_aws.s3 import S3Resource
 
 STALE_AFTER_S = 3600  # a temporary this old belongs to a dead writer
 
@@ -309,6 +311,8 @@ def open_storage(
     - anything else: a local folder.
     The cloud clients are imported only when their scheme is used."""
     if uri.startswith("s3://"):
+        from dagster_aws.s3 import S3Resource  # seconds to import: only when S3 is used
+
         return S3Storage(uri, S3Resource(endpoint_url=endpoint_url))
     if uri.startswith("gs://"):
         from resources.storage_gcs import GCSStorage
