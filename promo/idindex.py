@@ -28,11 +28,8 @@ class IdIndex:
         self.lake, self.stream = lake, stream
         keys = lake.accepted_folders(stream.name)
         parts = [pl.DataFrame(schema=SCHEMA)]
-        if keys:
-            with lake.local(*keys.values()) as paths:
-                for folder, path in zip(keys, paths, strict=True):
-                    ids = pl.read_parquet(path, columns=[stream.id_field]).to_series()
-                    parts.append(self._entries(ids, folder))
+        for folder, key in keys.items():
+            parts.append(self._entries(lake.column(key, stream.id_field), folder))
         self.entries = pl.concat(parts)
 
     @staticmethod
@@ -57,8 +54,7 @@ class IdIndex:
             out = [pl.DataFrame(schema={"id": pl.String, "folder": pl.Date})]
             for (candidate,) in hits.select("folder").unique().sort("folder").iter_rows():
                 key = layout.lake_accepted(self.stream.name, candidate)
-                with self.lake.local(key) as (path,):
-                    held = pl.read_parquet(path, columns=[self.stream.id_field]).to_series()
+                held = self.lake.column(key, self.stream.id_field)
                 found = held.filter(held.is_in(wanted.implode())).rename("id")
                 out.append(found.to_frame().with_columns(pl.lit(candidate).alias("folder")))
             return pl.concat(out)

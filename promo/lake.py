@@ -21,9 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from promo import layout
@@ -112,34 +109,11 @@ class Lake:
         key = layout.lake_manifest(stream, folder)
         return json.loads(self.storage.read_bytes(key)) if self.storage.exists(key) else None
 
-    def id_lookup(self, stream: Stream, folder: date):
-        """Ids held by the accepted data of every other folder of the stream.
-
-        Same-content redeliveries always sit in one folder (the folder is the UTC date of
-        the event), so a hit in another folder is always a conflict.
-        """
-        others = {d: k for d, k in self.accepted_folders(stream.name).items() if d != folder}
-
-        def lookup(ids: pl.Series) -> pl.DataFrame:
-            if not others:
-                return pl.DataFrame(schema={"id": pl.String, "folder": pl.Date})
-            filesystem, root = self.storage.arrow()
-            # One dataset over the other folders' files, read in parallel, only the id
-            # column; the folder comes from the hive path (utc_date=...).
-            dataset = ds.dataset(
-                [f"{root}/{key}" for key in others.values()],
-                filesystem=filesystem,
-                format="parquet",
-                partitioning=ds.partitioning(pa.schema([("utc_date", pa.date32())]), flavor="hive"),
-                partition_base_dir=f"{root}/{layout.ACCEPTED}/{stream.name}",
-            )
-            wanted = ids.unique().to_arrow().cast(pa.string())
-            table = dataset.to_table(
-                columns=[stream.id_field, "utc_date"], filter=pc.field(stream.id_field).isin(wanted)
-            )
-            return pl.from_arrow(table).rename({stream.id_field: "id", "utc_date": "folder"})
-
-        return lookup
+    def column(self, key: str, name: str) -> pl.Series:
+        """One column of a lake file, read in place (on S3: its footer and that column's
+        byte ranges, not the whole object)."""
+        with self._open(key) as f:
+            return pl.read_parquet(f, columns=[name]).to_series()
 
     # -- writing one classified folder ------------------------------------------------------
     def write_folder(self, result: FolderResult, inputs: list[dict[str, Any]]) -> dict[str, Any]:
