@@ -83,9 +83,7 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         except Exception as exc:  # the models that were built are still recorded
             error = exc
         keys = {
-            context.asset_key_for_output(e.output_name)
-            for e in events
-            if isinstance(e, Output)
+            context.asset_key_for_output(e.output_name) for e in events if isinstance(e, Output)
         }
         built = [m for m in MARTS.values() if AssetKey(["warehouse", m.name]) in keys]
         record_mart_row_counts(context, warehouse, built)
