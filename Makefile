@@ -54,7 +54,7 @@ dev: install dbt-parse
 	$(BIN)/python -c 'from orchestration.instance import ensure_dagster_home; from orchestration.settings import Settings; ensure_dagster_home(Settings.from_env())'
 	$(BIN)/dagster dev -w workspace.yaml
 
-bench: install dbt-parse
+bench: install install-spark dbt-parse
 	$(BIN)/python -m bench.run
 
 lint: install

@@ -14,7 +14,10 @@ Sections:
    the first dbt build over the whole range, a one-day dbt re-run, publishing the range;
 3. export - Wallet Transactions reports of 10M and 30M rows (ZIPs of 1M-row CSVs) through
    the report engine, against the bare lower bound (one DuckDB COPY ... ORDER BY ... TO
-   csv) measured in the same run, round after round (bench/export_bench.py).
+   csv) measured in the same run, round after round (bench/export_bench.py);
+4. engines - the same 90-day lake at 1M and 10M wallet transactions built by dbt on
+   DuckDB and on Spark (a local session), side by side (bench/engines_bench.py; needs
+   `make install-spark`).
 
 Results are kept in docs/benchmarks.json, so a partial run (`--only`) updates its
 sections and keeps the others; docs/benchmarks.md is rendered from it.
@@ -34,6 +37,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.engines_bench import bench_engines, render_engines
 from bench.export_bench import bench_export, render_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -347,6 +351,10 @@ RENDERERS = {
     "ingestion": ("1. Generation and ingestion", render_ingestion),
     "marts": ("2. dbt build and publishing", render_marts),
     "export": ("3. Report export against the bare lower bound", render_export),
+    "engines": (
+        "4. dbt on DuckDB and on Spark",
+        lambda section: render_engines(section, table, LOAD_COLS),
+    ),
 }
 
 
@@ -406,6 +414,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--export-rows", default=EXPORT_SIZES, help="report sizes of section 3 (comma-separated)"
     )
+    parser.add_argument(
+        "--engine-rows",
+        default="1000000,10000000",
+        help="lake sizes of section 4, DuckDB and Spark on each (comma-separated)",
+    )
     parser.add_argument("--work", default=str(ROOT / ".promo" / "bench"))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
@@ -461,6 +474,14 @@ def main(argv: list[str] | None = None) -> int:
             sections["export"] = export
             for size in export["sizes"]:
                 all_rows += [size["setup"], *size["rows"]]
+            save()
+        if "engines" in only:
+            engine_sizes = [int(n) for n in args.engine_rows.split(",")]
+            engines = bench_engines(
+                work, engine_sizes, args.marts_days, GEN_START, measure, pipeline_env
+            )
+            sections["engines"] = engines
+            all_rows += engines["rows"]
         loads = [r["load1_before"] for r in all_rows]
         others = [r["others_cores"] for r in all_rows]
         results["run"] = {

@@ -82,11 +82,18 @@ def _daily_run(args, keys, timer: Timer | None = None):
 def ingest(args) -> dict:
     from dagster import AssetKey
 
+    from orchestration.settings import Settings
     from promo import contract
+    from promo.lake import Lake
+    from resources.storage import open_storage
 
     timer = Timer()
-    result, seconds = _daily_run(args, [AssetKey(["lake", s]) for s in contract.STREAMS], timer)
-    lines = sum(m.metadata["lines"].value for m in _one_per_asset(result).values())
+    _, seconds = _daily_run(args, [AssetKey(["lake", s]) for s in contract.STREAMS], timer)
+    # Every line the run accounted for, from the folder manifests it wrote (the lake was
+    # empty before the run; the materializations carry per-day figures, not the run's).
+    settings = Settings.from_env()
+    lake = Lake(open_storage(settings.lake_uri, settings.s3_endpoint_url))
+    lines = sum(m["lines"] for m in lake.manifests() if m["stream"] in contract.STREAMS)
     return {"lines": lines, "work_s": seconds, "work_cpu_s": timer.cpu_seconds}
 
 
@@ -125,17 +132,6 @@ def floor(args) -> dict:
     return {"lines": lines, "work_s": t.seconds, "work_cpu_s": t.cpu_seconds}
 
 
-def _one_per_asset(result) -> dict:
-    """A run over a partition range records one materialization PER PARTITION, each with
-    the metadata of the whole run: keep one per asset, or the counts are multiplied."""
-    out = {}
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            mat = event.event_specific_data.materialization
-            out.setdefault(mat.asset_key, mat)
-    return out
-
-
 def dimensions(args) -> dict:
     from dagster import DagsterInstance
 
@@ -159,13 +155,14 @@ def _keys(prefix: str):
 
 def dbt(args) -> dict:
     """`dbt build` (models + tests as asset checks) through the dagster-dbt multi-asset."""
+    from orchestration.location import warehouse_resource
     from orchestration.settings import Settings
-    from resources.warehouse import connect
 
     result, seconds = _daily_run(args, _keys("warehouse"))
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed = [e for e in checks if not e.event_specific_data.passed]
-    with connect(Settings.from_env().warehouse_path) as con:
+    # Either engine's tables (PROMO_ENGINE): read the way the publishing step reads them.
+    with warehouse_resource(Settings.from_env()).connect({"wallet_transactions": True}) as con:
         rows = con.sql(
             "SELECT count(*) FROM wallet_transactions WHERE local_date BETWEEN $a AND $b",
             params={"a": date.fromisoformat(args.start), "b": date.fromisoformat(args.end)},
@@ -179,11 +176,22 @@ def dbt(args) -> dict:
 
 
 def publish(args) -> dict:
-    result, seconds = _daily_run(args, _keys("marts"))
-    mats = list(_one_per_asset(result).values())
+    import json
+
+    from orchestration.settings import Settings
+    from promo import layout
+    from resources.storage import open_storage
+
+    _, seconds = _daily_run(args, _keys("marts"))
+    # What was published, from the partitions' manifests (the run wrote every one of the
+    # range; the materializations carry per-partition figures).
+    settings = Settings.from_env()
+    marts = open_storage(settings.marts_uri, settings.s3_endpoint_url)
+    keys = [o.key for o in marts.list("") if o.key.endswith("/" + layout.MART_MANIFEST)]
+    manifests = [json.loads(marts.read_bytes(k)) for k in keys]
     return {
-        "partitions": sum(m.metadata["partitions"].value for m in mats),
-        "published_rows": sum(m.metadata["rows"].value for m in mats),
+        "partitions": len(manifests),
+        "published_rows": sum(m["rows"] for m in manifests),
         "work_s": seconds,
     }
 

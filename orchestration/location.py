@@ -55,6 +55,15 @@ def report_settings(settings: Settings) -> ReportSettings:
     )
 
 
+def warehouse_resource(settings: Settings) -> WarehouseResource:
+    """dbt's tables on the configured engine (a DuckDB file, or Spark's warehouse folder)."""
+    return WarehouseResource(
+        path=str(settings.warehouse_path),
+        engine=settings.engine,
+        spark_dir=str(settings.spark_warehouse_dir),
+    )
+
+
 def build_definitions(settings: Settings) -> Definitions:
     partitions = daily_partitions(settings)
     pipeline_jobs = [daily_job(), dimensions_job()]
@@ -97,11 +106,7 @@ def build_definitions(settings: Settings) -> Definitions:
         resources={
             "landing": StorageResource(uri=settings.landing_uri, s3_endpoint_url=s3),
             "lake": LakeResource(uri=settings.lake_uri, s3_endpoint_url=s3),
-            "warehouse": WarehouseResource(
-                path=str(settings.warehouse_path),
-                engine=settings.engine,
-                spark_dir=str(settings.spark_warehouse_dir),
-            ),
+            "warehouse": warehouse_resource(settings),
             "dbt": dbt_resource(settings.engine),
             "marts": StorageResource(uri=settings.marts_uri, s3_endpoint_url=s3),
             "reports": report_settings(settings),

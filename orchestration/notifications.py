@@ -158,8 +158,11 @@ def failure_payload(context: RunFailureSensorContext, alerts: AlertSettings) -> 
 def build_failure_sensor(alerts: AlertSettings):
     @run_failure_sensor(
         name="run_failure_alert_sensor",
-        # No job list: every job of this code location, present and future (a recurring
-        # report added to the catalog is watched without touching this sensor).
+        # No job list: every job, present and future (a recurring report added to the
+        # catalog is watched without touching this sensor). All code locations: runs the
+        # CLI executes in its own process (`materialize`, `report create`) carry no code
+        # location of their own, and a sensor limited to its location skips them.
+        monitor_all_code_locations=True,
         # On from the start: run-status sensors are off by default, and a failure nobody
         # hears about is the failure this sensor exists for.
         default_status=DefaultSensorStatus.RUNNING,

@@ -160,12 +160,12 @@ def test_a_recurring_report_runs_when_its_marts_are_published(tmp_path):
     since = json.dumps({"since": f"{today - timedelta(days=30)}T00:00:00+00:00"})
     mart = AssetKey(["marts", "campaign_user_errors"])
     with instance_for_test() as instance:
-        result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=since))
+        result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=since, definitions=defs))
         assert not result.run_requests
         assert result.skip_message.count("to be published") == 3
         for day in (days[0], days[2]):
             instance.report_runless_asset_event(AssetMaterialization(mart, partition=day))
-        result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=since))
+        result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=since, definitions=defs))
     assert sorted(r.partition_key for r in result.run_requests) == [days[0], days[2]]
     assert {r.run_key for r in result.run_requests} == {days[0], days[2]}
     job = defs.resolve_job_def(report.job_name)
