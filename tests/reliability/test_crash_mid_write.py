@@ -417,7 +417,7 @@ def warehouse_marts(path: Path) -> dict[str, str]:
 
 def published_marts(root: Path) -> dict[str, str]:
     return {
-        p.relative_to(root).as_posix(): content_sha(p) for p in sorted(root.rglob("part-0.parquet"))
+        p.relative_to(root).as_posix(): content_sha(p) for p in sorted(root.rglob("part-*.parquet"))
     }
 
 
