@@ -68,7 +68,7 @@ def read_campaigns(lake: Lake) -> list[dict]:
     key = layout.lake_dimension("campaigns")
     if not lake.exists(key):
         return []
-    with lake.local(key) as path:
+    with lake.local(key) as (path,):
         return pl.read_parquet(path).to_dicts()
 
 

@@ -51,16 +51,18 @@ class Lake:
         self.storage.put_bytes(text.encode(), key)
 
     @contextmanager
-    def local(self, key: str) -> Iterator[Path]:
-        """A local path of a lake file: in place for a local lake, else a temporary copy."""
-        path = self.storage.local_path(key)
-        if path is not None:
-            yield path
-            return
+    def local(self, *keys: str) -> Iterator[tuple[Path, ...]]:
+        """Local paths of lake files, one per key in order: in place for a local lake,
+        else temporary copies (removed on exit)."""
         with tempfile.TemporaryDirectory(prefix="promo-lake-") as tmp:
-            copy = Path(tmp) / key.rpartition("/")[2]
-            copy.write_bytes(self.storage.read_bytes(key))
-            yield copy
+            paths = []
+            for i, key in enumerate(keys):
+                path = self.storage.local_path(key)
+                if path is None:
+                    path = Path(tmp) / f"{i}-{key.rpartition('/')[2]}"
+                    path.write_bytes(self.storage.read_bytes(key))
+                paths.append(path)
+            yield tuple(paths)
 
     def _open(self, key: str):
         """A random-access file of a lake object (read in place, even on S3)."""
