@@ -80,8 +80,9 @@ def publish_partition(
     # data file goes: S3 cannot replace two objects at once, and whatever step a cut
     # stops at, the manifest names a complete file holding the rows it counts (the
     # previous pair until the new manifest lands). Identical content gets the same name.
-    uri = storage.put_file(local, f"{folder}/{name}")
+    storage.put_file(local, f"{folder}/{name}")
     local.unlink()
+    uri = storage.uri_of(f"{folder}/{name}")
     manifest = {
         "mart": mart.name,
         "date": day.isoformat() if day else None,
