@@ -1,11 +1,13 @@
-"""Publish the marts as Parquet for BI: `<marts>/<mart>/date=YYYY-MM-DD/part-0.parquet`.
+"""Publish the marts as Parquet for BI: `<marts>/<mart>/date=YYYY-MM-DD/part-<hash>.parquet`.
 
-Each partition is one Parquet file plus a `_manifest.json` (rows, schema, generated at),
-written through the storage interface (local folder or S3), so a reader sees a whole
-partition or the previous one. A re-run day replaces its partition. `user_ledger` is a
-full snapshot at `<marts>/user_ledger/part-0.parquet`.
+Each partition is one Parquet file named after its content plus a `_manifest.json` that
+names it (rows, schema, sha256, generated at), written through the storage interface
+(local folder or S3), so a reader going through the manifest sees a whole partition or
+the previous one. A re-run day replaces its partition. `user_ledger` is a full snapshot
+in `<marts>/user_ledger/`.
 """
 
+import hashlib
 import json
 import tempfile
 from datetime import UTC, date, datetime
@@ -71,23 +73,46 @@ def publish_partition(
             f"{mart.name}{f' {day}' if day else ''} does not match its dbt contract, "
             f"nothing published: {'; '.join(drift)}"
         )
-    uri = storage.uri_of(layout.mart_file(mart.name, day))
+    sha256 = file_sha256(local)
+    folder = layout.mart_partition(mart.name, day)
+    name = layout.mart_data_name(sha256)
+    # Data first, under a name of its own, then the manifest that names it, then the old
+    # data file goes: S3 cannot replace two objects at once, and whatever step a cut
+    # stops at, the manifest names a complete file holding the rows it counts (the
+    # previous pair until the new manifest lands). Identical content gets the same name.
+    storage.put_file(local, f"{folder}/{name}")
+    local.unlink()
+    uri = storage.uri_of(f"{folder}/{name}")
     manifest = {
         "mart": mart.name,
         "date": day.isoformat() if day else None,
+        "file": name,
+        "sha256": sha256,
         "rows": meta.metadata.num_rows,
         "schema": {f.name: str(f.type) for f in meta.schema_arrow},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "uri": uri,
     }
-    # The manifest goes first and the data file last: S3 cannot make two objects appear
-    # at once, and a reader (BI globs `part-0.parquet`) must never find a data file without
-    # its manifest. A write cut in between leaves a manifest alone, which reads as "this
-    # partition is not there yet" and is overwritten by the re-run.
     storage.put_bytes(json.dumps(manifest, indent=2).encode(), layout.mart_manifest(mart.name, day))
-    storage.put_file(local, layout.mart_file(mart.name, day))
-    local.unlink()
+    remove_replaced(storage, folder, name)
     return manifest
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_replaced(storage, folder: str, keep: str) -> None:
+    """Delete the folder's other data files (the partition's previous content, or one a
+    cut publish left without its manifest); other objects in the folder are not ours."""
+    for obj in storage.list(f"{folder}/"):
+        parent, _, name = obj.key.rpartition("/")
+        if parent == folder and name != keep and layout.is_mart_data_file(name):
+            storage.delete_prefix(obj.key)
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

@@ -31,7 +31,7 @@ from dagster import (
     asset,
 )
 
-from promo import layout
+from promo import layout, published
 from promo.charts import campaign_png
 from promo.lake import Lake
 from promo.marts import CAMPAIGN_DAILY_STATS
@@ -53,14 +53,12 @@ METADATA_CHARTS = 12
 
 def read_published_mart(storage: Storage) -> tuple[pl.DataFrame, tuple[date, date] | None]:
     """Every published day of the mart, and the first and last published day."""
-    parts = {
-        o.key: day for o in storage.list(f"{MART}/") if (day := layout.mart_day_of(o.key, MART))
-    }
+    parts = published.daily_files(storage, MART)  # through each day's manifest
     frames = []
-    for key in sorted(parts):
+    for key in parts.values():
         with storage.open(key) as stream:
             frames.append(pl.read_parquet(io.BytesIO(stream.read())))
-    days = sorted(parts.values())
+    days = list(parts)
     rows = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     return rows, (days[0], days[-1]) if days else None
 

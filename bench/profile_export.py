@@ -76,7 +76,7 @@ class Measure:
 
 
 def day_files(marts: Path) -> list[Path]:
-    return sorted(marts.glob("wallet_transactions/date=*/part-0.parquet"))
+    return sorted(marts.glob("wallet_transactions/date=*/*.parquet"))
 
 
 def params(path: Path, window) -> dict:

@@ -11,8 +11,9 @@ lake:     accepted/<stream>/utc_date=YYYY-MM-DD/part-0.parquet
           quarantine/<stream>/utc_date=YYYY-MM-DD/part-0.parquet
           manifests/<stream>/utc_date=YYYY-MM-DD.json
           dimensions/<dimension>.parquet, quarantine/dimensions/<dimension>.parquet
-marts:    <mart>/date=YYYY-MM-DD/part-0.parquet + _manifest.json  (account-timezone days)
-          <snapshot mart>/part-0.parquet + _manifest.json
+marts:    <mart>/date=YYYY-MM-DD/part-<sha256[:16]>.parquet + _manifest.json  (local days)
+          <snapshot mart>/part-<sha256[:16]>.parquet + _manifest.json
+          (the manifest's "file" names the data file; read marts through promo.published)
           stats/index.{html,json}, stats/<campaign>.{html,json}, stats/images/<campaign>.png
 reports:  <name-slug>-<fingerprint>/<run>/<file>  (one-time; recurring: without <run>)
           <file>.manifest.json beside every file
@@ -25,6 +26,7 @@ import re
 from datetime import date
 
 EVENT_SUFFIXES = (".jsonl", ".jsonl.gz")
+# The lake's one file per folder (the marts name theirs after their content, see below).
 DATA_FILE = "part-0.parquet"
 MART_MANIFEST = "_manifest.json"
 REPORT_MANIFEST_SUFFIX = ".manifest.json"
@@ -108,21 +110,36 @@ def mart_partition(mart: str, day: date | None) -> str:
     return f"{mart}/date={day.isoformat()}" if day else mart
 
 
-def mart_file(mart: str, day: date | None) -> str:
-    return f"{mart_partition(mart, day)}/{DATA_FILE}"
+def mart_data_name(sha256_hex: str) -> str:
+    """A published data file is named after its content: a re-publish with other content
+    writes a new name beside the old file instead of overwriting it (see assets/publish.py)."""
+    return f"part-{sha256_hex[:16]}.parquet"
 
 
 def mart_manifest(mart: str, day: date | None) -> str:
     return f"{mart_partition(mart, day)}/{MART_MANIFEST}"
 
 
-_MART_DAY = re.compile(r"([^/]+)/date=(\d{4}-\d{2}-\d{2})/" + re.escape(DATA_FILE))
+# `part-<16 hex>.parquet`, or the `part-0.parquet` of marts published before content
+# names (and of synthetic marts written by tests and benches).
+_MART_DATA = re.compile(r"part-(?:0|[0-9a-f]{16})\.parquet")
+_MART_FOLDER = re.compile(r"([^/]+)/date=(\d{4}-\d{2}-\d{2})")
 
 
-def mart_day_of(key: str, mart: str) -> date | None:
-    """The day of a published data file of `mart`, else None."""
-    match = _MART_DAY.fullmatch(key)
-    return date.fromisoformat(match.group(2)) if match and match.group(1) == mart else None
+def is_mart_data_file(name: str) -> bool:
+    """A published data file's name (the last part of its key)."""
+    return _MART_DATA.fullmatch(name) is not None
+
+
+def mart_day_of_folder(folder: str, mart: str) -> date | None:
+    """The day of a daily partition folder (`<mart>/date=YYYY-MM-DD`) of `mart`, else None."""
+    match = _MART_FOLDER.fullmatch(folder)
+    if not match or match.group(1) != mart:
+        return None
+    try:
+        return date.fromisoformat(match.group(2))
+    except ValueError:  # date=2026-13-45: not a partition
+        return None
 
 
 def stats_key(name: str) -> str:

@@ -197,6 +197,7 @@ def berlin_pipeline(tmp_path_factory):
         con.execute(
             f"CREATE VIEW {mart} AS SELECT * FROM read_parquet('{marts}/{mart}/*/*.parquet')"
         )
-    con.execute(f"CREATE VIEW user_ledger AS SELECT * FROM '{marts}/user_ledger/part-0.parquet'")
+    # A glob, not the manifest's file: the view outlives re-runs, which rename the file.
+    con.execute(f"CREATE VIEW user_ledger AS SELECT * FROM '{marts}/user_ledger/part-*.parquet'")
     yield settings, con, result
     con.close()

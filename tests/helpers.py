@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import polars as pl
@@ -63,3 +64,10 @@ def raw_line_counts(landing: Path) -> dict[str, int]:
 def lake_rows(lake: Path, kind: str, stream: str) -> pl.DataFrame:
     files = sorted((lake / kind / stream).glob("utc_date=*/part-0.parquet"))
     return pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame()
+
+
+def mart_file(marts: Path, mart: str, day: str | None = None) -> Path:
+    """The data file a published partition's `_manifest.json` names (read here with plain
+    json, not through the code under test); `day` None: the snapshot mart's folder."""
+    folder = marts / mart / (f"date={day}" if day else "")
+    return folder / json.loads((folder / "_manifest.json").read_text())["file"]

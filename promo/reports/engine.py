@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from promo import layout
+from promo import layout, published
 from promo.reports.csv_safety import text_columns
 from promo.reports.definitions import REPORTS, SCHEMA_VERSION, ReportDefinition
 from promo.reports.files import ROWS_PER_FILE, PartWriter
@@ -79,8 +79,12 @@ class MartFiles:
     def __init__(self, storage: Storage, workdir: Path):
         self.storage, self.workdir = storage, workdir
 
-    def available(self, mart: str) -> set[str]:
-        return {o.key for o in self.storage.list(f"{mart}/")}
+    def daily(self, mart: str, window_days: list[date]) -> dict[date, str]:
+        """The window's published days -> their data file, through each day's manifest."""
+        return published.daily_files(self.storage, mart, window_days)
+
+    def snapshot(self, mart: str) -> str | None:
+        return published.snapshot_file(self.storage, mart)
 
     def fetch(self, key: str) -> Path:
         local = self.storage.local_path(key)
@@ -97,28 +101,30 @@ class MartFiles:
             path.unlink(missing_ok=True)
 
 
-def partition_keys(definition: ReportDefinition, window: Window | None, mart_files) -> list[str]:
-    """The published files the report reads, in time order; refuses a missing day."""
+def partition_keys(
+    definition: ReportDefinition, window: Window | None, mart_files: MartFiles
+) -> list[tuple[date | None, str]]:
+    """The published files the report reads with their day, in time order; refuses a
+    missing day."""
     mart = definition.mart.name
-    available = mart_files.available(mart)
     if not definition.mart.daily:
-        key = layout.mart_file(mart, None)
-        if key not in available:
+        key = mart_files.snapshot(mart)
+        if key is None:
             raise ReportDataMissing(
                 f"the {mart} mart is not published yet: run `promo-reports materialize`"
             )
-        return [key]
+        return [(None, key)]
     assert window is not None
     window_days = days(window.first_day, window.last_day)
-    keys = [layout.mart_file(mart, d) for d in window_days]
-    missing = [d.isoformat() for d, k in zip(window_days, keys, strict=True) if k not in available]
+    available = mart_files.daily(mart, window_days)
+    missing = [d.isoformat() for d in window_days if d not in available]
     if missing:
         raise ReportDataMissing(
             f"the {mart} mart has no published data for {', '.join(missing[:5])}"
             + (f" and {len(missing) - 5} more days" if len(missing) > 5 else "")
             + f": run `promo-reports materialize --start {missing[0]} --end {missing[-1]}` first"
         )
-    return keys
+    return [(d, available[d]) for d in window_days]
 
 
 def _quiet_day(definition: ReportDefinition, day: date, params: dict[str, Any]) -> pl.DataFrame:
@@ -194,14 +200,13 @@ def export_report(
             # strftime renders TIMESTAMPTZ in the session zone: set it on purpose.
             con.execute("SET TimeZone = $tz", {"tz": timezone})
             pending = _Pending(validator, writer)
-            for key in keys:
+            for day, key in keys:
                 path = mart_files.fetch(key)
                 seen = 0
                 for chunk in _batches(con, definition, path, request):
                     pending.add(chunk)
                     seen += chunk.height
                 if seen == 0 and definition.fills_quiet_days:
-                    day = layout.mart_day_of(key, definition.mart.name)
                     pending.add(_quiet_day(definition, day, request.params))
                 mart_files.release(path)
             pending.flush()

@@ -1,6 +1,8 @@
 """Marts publish to an S3-compatible server. (The concurrency test that lived here moved to
 tests/reliability/test_concurrency.py, which also checks that the runs overlapped.)"""
 
+import hashlib
+import json
 from datetime import date
 
 import boto3
@@ -27,12 +29,15 @@ def test_marts_publish_to_s3(promo_env, s3_bucket, s3_endpoint):
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
         for o in page.get("Contents", [])
     }
-    assert "bi/marts/wallet_transactions/date=2026-10-23/part-0.parquet" in keys
-    assert "bi/marts/wallet_transactions/date=2026-10-23/_manifest.json" in keys
-    assert "bi/marts/user_ledger/part-0.parquet" in keys
+    day = "bi/marts/wallet_transactions/date=2026-10-23"
+    manifest = json.loads(
+        client.get_object(Bucket=s3_bucket, Key=f"{day}/_manifest.json")["Body"].read()
+    )
+    assert [k for k in keys if k.startswith(f"{day}/part-")] == [f"{day}/{manifest['file']}"]
+    assert len([k for k in keys if k.startswith("bi/marts/user_ledger/part-")]) == 1
     assert not [k for k in keys if "/.tmp-" in k], "no temporary object is left behind"
-    body = client.get_object(
-        Bucket=s3_bucket, Key="bi/marts/wallet_transactions/date=2026-10-23/part-0.parquet"
-    )["Body"].read()
+    body = client.get_object(Bucket=s3_bucket, Key=f"{day}/{manifest['file']}")["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == manifest["sha256"]
     frame = pl.read_parquet(body)
+    assert frame.height == manifest["rows"]
     assert frame.height > 0 and frame["local_date"].unique().to_list() == [date(2026, 10, 23)]

@@ -51,17 +51,17 @@ NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 def published(settings: Settings) -> dict[str, str]:
-    """Every published data file (relative path) and its SHA-256."""
+    """Every published partition folder (relative path) and its data file's SHA-256."""
     root = Path(settings.marts_uri)
     return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.glob("*/**/part-0.parquet"))
+        p.parent.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.glob("*/**/part-*.parquet"))
     }
 
 
 def rows(settings: Settings, mart: str) -> tuple[list[tuple], list[tuple]]:
     """A published mart read back with plain DuckDB: its (name, type) columns and rows."""
-    files = f"{settings.marts_uri}/{mart}/**/part-0.parquet"
+    files = f"{settings.marts_uri}/{mart}/**/part-*.parquet"
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")

@@ -21,7 +21,7 @@ from promo.contract import WALLETS
 from promo.lake import Lake, dimension_accounting_problem
 from resources.storage import LocalStorage
 from tests.conftest import make_env
-from tests.helpers import INGESTION_KEYS, run_daily, run_dimensions
+from tests.helpers import INGESTION_KEYS, mart_file, run_daily, run_dimensions
 
 pytestmark = pytest.mark.integration
 
@@ -623,7 +623,7 @@ def test_published_marts_hold_the_accepted_records(handwritten):
     assert rows(f"SELECT count(*), count(DISTINCT transaction_id) FROM {wallet_tx}") == [(9, 9)]
     # By hand: u1 in W1 has +100.50 (T1) -20.25 (T2) +7 (T4 refund) -10.50 (T14 reverse),
     # and 50 promised (T13), which does not touch the available balance.
-    ledger = f"'{marts}/user_ledger/part-0.parquet'"
+    ledger = f"'{mart_file(marts, 'user_ledger')}'"
     balances = rows(
         f"SELECT user_id, wallet_id, available_balance, promised_balance FROM {ledger} "
         "ORDER BY user_id, wallet_id"

@@ -285,7 +285,8 @@ def mart_views(con, settings) -> None:
     marts = Path(settings.marts_uri)
     for mart in DAILY:
         con.execute(f"CREATE VIEW {mart} AS SELECT * FROM '{marts}/{mart}/*/*.parquet'")
-    con.execute(f"CREATE VIEW user_ledger AS SELECT * FROM '{marts}/user_ledger/part-0.parquet'")
+    # A glob, not the manifest's file: the view outlives re-runs, which rename the file.
+    con.execute(f"CREATE VIEW user_ledger AS SELECT * FROM '{marts}/user_ledger/part-*.parquet'")
 
 
 @pytest.fixture(scope="module")

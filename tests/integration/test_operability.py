@@ -39,7 +39,7 @@ from promo.reports.recurring import load_catalog_file
 from resources.dbt import mart_contracts
 from resources.storage import LocalStorage
 from tests.conftest import LOCAL_FIRST, LOCAL_LAST, make_env
-from tests.helpers import RANGE_END_TAG, RANGE_START_TAG
+from tests.helpers import RANGE_END_TAG, RANGE_START_TAG, mart_file
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +82,7 @@ def test_published_schemas_equal_the_contracts(berlin_pipeline):
     contracts = mart_contracts()
     assert set(contracts) == set(MARTS)
     for name, contract in contracts.items():
-        files = sorted(Path(settings.marts_uri, name).rglob("part-0.parquet"))
+        files = sorted(Path(settings.marts_uri, name).rglob("part-*.parquet"))
         assert files, name
         for file in files:
             schema = pq.read_schema(file)
@@ -95,7 +95,7 @@ def test_a_mart_that_drifted_from_its_contract_is_not_published(berlin_pipeline,
     """A warehouse whose mart changed a column's type (points as DOUBLE): publishing
     refuses the day, naming the column, and writes nothing."""
     settings, _, _ = berlin_pipeline
-    source = Path(settings.marts_uri, "wallet_transactions", "date=2026-10-24", "part-0.parquet")
+    source = mart_file(Path(settings.marts_uri), "wallet_transactions", "2026-10-24")
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     con.execute(
         f"CREATE TABLE wallet_transactions AS SELECT * REPLACE (points::DOUBLE AS points) "

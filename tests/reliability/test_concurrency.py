@@ -142,9 +142,9 @@ def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def mart_rows(marts: Path, mart: str) -> list[tuple]:
     files = (
-        f"'{marts}/{mart}/*/part-0.parquet'"
+        f"'{marts}/{mart}/*/part-*.parquet'"
         if mart in DAILY_MART_NAMES
-        else f"'{marts}/{mart}/part-0.parquet'"
+        else f"'{marts}/{mart}/part-*.parquet'"
     )
     return duckdb.sql(f"SELECT * FROM read_parquet({files})").order("ALL").fetchall()
 
@@ -358,7 +358,7 @@ def test_the_landing_sensor_during_a_backfill(scenario, record_fault):
     assert overlapping == len(runs), "the sensor's runs ran alongside the backfills"
     marts = Path(scenario["settings"].marts_uri)
     ((late,),) = duckdb.sql(
-        f"SELECT count(*) FROM '{marts}/wallet_transactions/*/part-0.parquet' "
+        f"SELECT count(*) FROM '{marts}/wallet_transactions/*/part-*.parquet' "
         "WHERE transaction_id LIKE 'wtx_late_%'"
     ).fetchall()
     assert late == len(LATE), "the late file reached the published marts"

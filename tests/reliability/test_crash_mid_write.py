@@ -282,6 +282,9 @@ def write_warehouse(path: Path, rows: int) -> None:
                TIMESTAMPTZ '2026-10-01 00:00:00+00' + to_microseconds(i * (172800000000 // {rows}))
                    AS occurred_at,
                CAST(TIMESTAMPTZ '2026-10-01 00:00:00+00'
+                    + to_microseconds(i * (172800000000 // {rows})) AS TIMESTAMP)
+                   AS occurred_at_local,
+               CAST(TIMESTAMPTZ '2026-10-01 00:00:00+00'
                     + to_microseconds(i * (172800000000 // {rows})) AS DATE) AS local_date
         FROM range({rows}) t(i)
     """)
@@ -294,11 +297,13 @@ from datetime import date
 from pathlib import Path
 from assets.publish import publish_partition
 from promo.marts import WALLET_TRANSACTIONS as mart
+from resources.dbt import mart_contracts
 from resources.storage import LocalStorage
 from resources.warehouse import connect
+contract = mart_contracts()[mart.name]
 with connect({warehouse!r}) as con, tempfile.TemporaryDirectory() as tmp:
     for day in (date(2026, 10, 1), date(2026, 10, 2)):
-        publish_partition(con, LocalStorage({marts!r}), mart, day, Path(tmp))
+        publish_partition(con, LocalStorage({marts!r}), mart, day, Path(tmp), contract)
 """
 
 
@@ -417,7 +422,7 @@ def warehouse_marts(path: Path) -> dict[str, str]:
 
 def published_marts(root: Path) -> dict[str, str]:
     return {
-        p.relative_to(root).as_posix(): content_sha(p) for p in sorted(root.rglob("part-0.parquet"))
+        p.relative_to(root).as_posix(): content_sha(p) for p in sorted(root.rglob("part-*.parquet"))
     }
 
 

@@ -68,7 +68,7 @@ def kill_group_when(proc: subprocess.Popen, ready, timeout: float = 900) -> None
 
 
 def published(marts: Path) -> list[str]:
-    return sorted(str(p.relative_to(marts)) for p in marts.glob("*/date=*/part-0.parquet"))
+    return sorted(str(p.relative_to(marts)) for p in marts.glob("*/date=*/part-*.parquet"))
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ metadata or errors."""
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -37,6 +38,7 @@ from tests.reliability.conftest import Outage
 pytestmark = pytest.mark.reliability
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 PUBLISHED_KEYS = [published_key(m) for m in MARTS]
+DATA_FILE = re.compile(r"part-[0-9a-f]{16}\.parquet")  # a published mart's data file
 
 
 def keys(url: str, bucket: str) -> list[str]:
@@ -216,7 +218,7 @@ class _Raw:
 
 def stop_when_published(server: Outage, bucket: str, prefix: str, n: int) -> threading.Thread:
     """From a thread: watch the server's listing and stop the server as soon as `n`
-    partitions (`part-0.parquet` at their final keys) are visible: mid-publish."""
+    data files (`part-<hash>.parquet` at their final keys) are visible: mid-publish."""
     client = boto3.client(
         "s3",
         endpoint_url=server.url,
@@ -231,7 +233,7 @@ def stop_when_published(server: Outage, bucket: str, prefix: str, n: int) -> thr
                 final = [
                     o["Key"]
                     for o in listed.get("Contents", [])
-                    if o["Key"].endswith("/part-0.parquet")
+                    if DATA_FILE.fullmatch(o["Key"].rpartition("/")[2])
                 ]
                 if len(final) >= n:
                     server.down()
@@ -244,8 +246,8 @@ def stop_when_published(server: Outage, bucket: str, prefix: str, n: int) -> thr
 
 
 def visible_partitions(url: str, bucket: str, prefix: str) -> dict[str, dict]:
-    """What a reader sees under `prefix`: per partition folder, its part (rows) and
-    manifest, temporaries left out."""
+    """What a reader sees under `prefix`: per partition folder, its data files (rows, by
+    name) and manifest, temporaries left out."""
     client = boto3.client("s3", endpoint_url=url)
     found: dict[str, dict] = {}
     for key in keys(url, bucket):
@@ -253,8 +255,8 @@ def visible_partitions(url: str, bucket: str, prefix: str) -> dict[str, dict]:
             continue
         folder, _, name = key.rpartition("/")
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        if name == "part-0.parquet":
-            found.setdefault(folder, {})["part"] = pl.read_parquet(body)
+        if DATA_FILE.fullmatch(name):
+            found.setdefault(folder, {}).setdefault("parts", {})[name] = pl.read_parquet(body)
         elif name == "_manifest.json":
             found.setdefault(folder, {})["manifest"] = json.loads(body)
     return found
@@ -284,8 +286,11 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
     outage.up()  # moto's state lives in this process: the bucket is as the outage left it
     left_by_cut = {k for k in keys(outage.url, "fault-bucket") if "/.tmp-" in k}
     cut = visible_partitions(outage.url, "fault-bucket", "marts/")
-    with_part = {f: p for f, p in cut.items() if "part" in p}
+    with_part = {f: p for f, p in cut.items() if "parts" in p}
     assert len(with_part) >= 3, "the server stopped after partitions became visible"
+    # Data first, manifest last: a cut leaves data files without a manifest, never a
+    # manifest without the data file it names.
+    assert with_part == cut, "a manifest without its data file"
 
     # The reference: the same warehouse published without a fault, to another prefix.
     reference = promo_env(
@@ -293,19 +298,23 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
     )
     assert run_daily(reference, "2026-10-23", "2026-10-24", selection=PUBLISHED_KEYS).success
     expected = visible_partitions(outage.url, "fault-bucket", "reference/")
-    for folder, seen in with_part.items():  # no partial partition is visible
+    for folder, seen in with_part.items():  # no partial data file is visible
         want = expected[folder.replace("marts/", "reference/", 1)]
-        assert "manifest" in seen, f"{folder}: a data file without its manifest"
-        assert seen["manifest"]["rows"] == seen["part"].height, folder
-        assert seen["part"].equals(want["part"]), f"{folder}: incomplete or different"
+        assert seen["parts"].keys() == want["parts"].keys(), f"{folder}: other content"
+        for name, frame in seen["parts"].items():
+            assert frame.equals(want["parts"][name]), f"{folder}: incomplete or different"
+        if "manifest" in seen:
+            assert seen["manifest"]["file"] in seen["parts"], folder
+            assert seen["manifest"]["rows"] == want["manifest"]["rows"], folder
 
     assert run_daily(settings, "2026-10-23", "2026-10-24").success
     final = visible_partitions(outage.url, "fault-bucket", "marts/")
     assert {f.replace("marts/", "reference/", 1) for f in final} == set(expected)
     for folder, seen in final.items():
         want = expected[folder.replace("marts/", "reference/", 1)]
-        assert seen["part"].equals(want["part"]), folder
-        assert seen["manifest"]["rows"] == want["manifest"]["rows"] == seen["part"].height
+        ((name, frame),) = seen["parts"].items()  # one data file, the one its manifest names
+        assert name == seen["manifest"]["file"] and frame.equals(want["parts"][name]), folder
+        assert seen["manifest"]["rows"] == want["manifest"]["rows"] == frame.height
     # The cut may strand a temporary (deleting it needs the server); readers skip it, and
     # the re-run leaves none of its own.
     assert {k for k in keys(outage.url, "fault-bucket") if "/.tmp-" in k} <= left_by_cut
@@ -313,7 +322,7 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
         "S3 server stopped mid mart publish (after 3 partitions); re-run after restart",
         survived=True,
         partitions_visible_at_cut=len(with_part),
-        manifests_alone_at_cut=len(cut) - len(with_part),
+        data_files_without_manifest_at_cut=sum("manifest" not in p for p in cut.values()),
         partitions_after_rerun=len(final),
         temporaries_stranded_by_cut=len(left_by_cut),
     )
