@@ -262,8 +262,7 @@ def test_a_daily_run_failing_in_dbt_is_posted_by_the_daemon(tmp_path, webhook, m
     try:
         # A run-status sensor only sees runs that end after its first evaluation.
         wait_for(
-            lambda: "Checking for new runs for sensor: run_failure_alert_sensor"
-            in log.read_text(),
+            lambda: "Checking for new runs for sensor: run_failure_alert_sensor" in log.read_text(),
             180,
             "the daemon's first evaluation of run_failure_alert_sensor",
         )
