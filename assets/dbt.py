@@ -83,7 +83,7 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         except Exception as exc:  # the models that were built are still recorded
             error = exc
         keys = {
-            context.assets_def.asset_key_for_output(e.output_name)
+            context.assets_def.keys_by_output_name[e.output_name]
             for e in events
             if isinstance(e, Output)
         }
