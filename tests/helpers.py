@@ -63,3 +63,13 @@ def raw_line_counts(landing: Path) -> dict[str, int]:
 def lake_rows(lake: Path, kind: str, stream: str) -> pl.DataFrame:
     files = sorted((lake / kind / stream).glob("utc_date=*/part-0.parquet"))
     return pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame()
+
+
+def destinations_file(path: Path, *s3_buckets: str, **entries: dict) -> Path:
+    """A PROMO_DESTINATIONS_FILE: each S3 bucket as a destination named after it (what the
+    older `{destination: s3, bucket: ...}` specs of the tests need), plus named entries."""
+    import yaml
+
+    named = {bucket: {"kind": "s3", "bucket": bucket} for bucket in s3_buckets}
+    path.write_text(yaml.safe_dump({"destinations": {**named, **entries}}, sort_keys=False))
+    return path

@@ -26,7 +26,7 @@ from orchestration.settings import Settings
 from promo.reports.recurring import load_catalog_file
 from promo.reports.request import report_folder
 from tests.conftest import make_env
-from tests.helpers import RANGE_END_TAG, RANGE_START_TAG
+from tests.helpers import RANGE_END_TAG, RANGE_START_TAG, destinations_file
 
 pytestmark = pytest.mark.integration
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -80,12 +80,14 @@ def catalog_file(path: Path, bucket="reports-bucket") -> Path:
 
 
 def settings_for(home: Path, **extra) -> Settings:
+    home.mkdir(parents=True, exist_ok=True)
+    configured = destinations_file(home / "destinations.yaml", "reports-bucket")
     return Settings.from_env(
         make_env(
             home,
             PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
             PROMO_PARTITION_START="2026-10-01",
-            **extra,
+            **{"PROMO_DESTINATIONS_FILE": str(configured), **extra},
         )
     )
 
@@ -167,6 +169,7 @@ def test_a_backfill_over_a_custom_range_is_one_file_and_a_rerun_the_same(
             PROMO_PARTITION_START="2026-10-01",
             PROMO_REPORT_CATALOG=str(catalog),
             PROMO_S3_ENDPOINT_URL=s3_endpoint,
+            PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", s3_bucket)),
         )
     )
     defs = build_definitions(settings)
@@ -352,6 +355,8 @@ def test_cli_recurring_create_stop_start_delete_keeps_files(
     cli, tmp_path, capsys, s3_bucket, s3_endpoint, monkeypatch
 ):
     monkeypatch.setenv("PROMO_S3_ENDPOINT_URL", s3_endpoint)
+    configured = destinations_file(tmp_path / "destinations.yaml", s3_bucket)
+    monkeypatch.setenv("PROMO_DESTINATIONS_FILE", str(configured))
     path = tmp_path / "recurring.yaml"
     path.write_text(
         yaml.safe_dump(
