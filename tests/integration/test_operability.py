@@ -39,7 +39,7 @@ from promo.reports.recurring import load_catalog_file
 from resources.dbt import mart_contracts
 from resources.storage import LocalStorage
 from tests.conftest import LOCAL_FIRST, LOCAL_LAST, make_env
-from tests.helpers import RANGE_END_TAG, RANGE_START_TAG
+from tests.helpers import RANGE_END_TAG, RANGE_START_TAG, destinations_file
 
 pytestmark = pytest.mark.integration
 
@@ -150,6 +150,7 @@ def test_a_recurring_report_runs_when_its_marts_are_published(tmp_path):
             tmp_path,
             PROMO_PARTITION_START=(today - timedelta(days=10)).isoformat(),
             PROMO_REPORT_CATALOG=str(report_catalog(tmp_path / "catalog.yaml")),
+            PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", "reports-bucket")),
             PROMO_REPORT_HOUR="0",  # every completed day is due now
         )
     )
