@@ -166,7 +166,11 @@ def test_a_recurring_report_runs_when_its_marts_are_published(tmp_path):
         assert result.skip_message.count("to be published") == 3
         for day in (days[0], days[2]):
             instance.report_runless_asset_event(AssetMaterialization(mart, partition=day))
-        result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=since))
+        # partitioned run requests need the repository (dagster 1.13)
+        context = build_sensor_context(
+            instance=instance, cursor=since, repository_def=defs.get_repository_def()
+        )
+        result = sensor.evaluate_tick(context)
     assert sorted(r.partition_key for r in result.run_requests) == [days[0], days[2]]
     assert {r.run_key for r in result.run_requests} == {days[0], days[2]}
     job = defs.resolve_job_def(report.job_name)

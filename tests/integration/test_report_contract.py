@@ -14,6 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from promo.reports.destinations import load_destinations
 from tests.conftest import TZ
 from tests.helpers import destinations_file
 from tests.integration.report_support import (
@@ -174,7 +175,10 @@ def test_s3_delivery_equals_the_local_file(berlin_pipeline, s3_endpoint, report_
     )
     configured = destinations_file(tmp_path / "destinations.yaml", bucket)
     remote_settings = dataclasses.replace(
-        settings, s3_endpoint_url=s3_endpoint, destinations_file=configured
+        settings,
+        s3_endpoint_url=s3_endpoint,
+        destinations_file=configured,
+        destinations=load_destinations(configured),
     )
     remote = deliver(remote_settings, remote_spec)
 

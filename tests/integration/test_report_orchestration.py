@@ -436,6 +436,7 @@ def test_a_failed_report_is_posted_to_the_webhook(berlin_pipeline, tmp_path):
                 PROMO_PARTITION_START="2026-10-01",
                 PROMO_NOTIFY_WEBHOOK_URL=url,
                 PROMO_REPORT_CATALOG=str(tmp_path / "none.yaml"),
+                PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", "bi-box")),
             )
         )
         defs = build_definitions(settings)
@@ -445,6 +446,7 @@ def test_a_failed_report_is_posted_to_the_webhook(berlin_pipeline, tmp_path):
             "report_type": "user_errors",
             "filters": {"campaign_id": "cmp_everyday_points"},
             "date_range": {"start": "2026-12-01", "end": "2026-12-02"},
+            "delivery": {"destination": "cloud", "name": "bi-box", "prefix": "doomed/"},
         }
         with instance_for_test() as instance:
             result = defs.resolve_job_def("one_time_report").execute_in_process(
@@ -457,18 +459,20 @@ def test_a_failed_report_is_posted_to_the_webhook(berlin_pipeline, tmp_path):
             failure = next(
                 e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE
             )
-            sensor = defs.resolve_sensor_def("report_failure_sensor")
+            sensor = defs.resolve_sensor_def("run_failure_alert_sensor")
             context = build_run_status_sensor_context(
                 sensor_name=sensor.name,
                 dagster_event=failure,
                 dagster_instance=instance,
-                dagster_run=result.dagster_run,
+                # as stored: the step added the report's tags once it started
+                dagster_run=instance.get_run_by_id(result.run_id),
                 repository_def=defs.get_repository_def(),
             )
             sensor(context.for_run_failure())
             tags = instance.get_run_by_id(result.run_id).tags
         (payload,) = Collector.received
         assert payload["report"] == "Doomed" and payload["status"] == "Creation Failed"
+        assert payload["destination"] == "cloud bi-box, prefix doomed/"
         assert "no published data for 2026-12-01" in payload["reason"]
         assert "no published data" in tags["promo/failure_reason"]
     finally:
