@@ -39,6 +39,13 @@ from dagster import (
 from assets.report_config import one_time_report_config
 from promo import names
 from promo.reports.catalog import load_catalog
+from promo.reports.destinations import (
+    Destinations,
+    DestinationsError,
+    delivery_label,
+    load_destinations,
+    resolve,
+)
 from promo.reports.engine import Delivered, ReportDataMissing, ReportRequest, export_report
 from promo.reports.recurring import RecurringReport
 from promo.reports.request import (
@@ -51,7 +58,7 @@ from promo.reports.request import (
 )
 from promo.reports.spec import ReportSpec
 from promo.reports.spec_errors import SpecError
-from promo.reports.spec_fields import Destination, Interval
+from promo.reports.spec_fields import Interval
 from promo.reports.spec_io import load_spec
 from promo.reports.validation import ReportValidationError
 from promo.reports.windows import RECURRING_DAYS, recurring_window
@@ -70,10 +77,23 @@ class ReportSettings(ConfigurableResource):
     downloads_dir: str
     timezone: str
     s3_endpoint_url: str | None = None
+    # The operator's cloud destinations (PROMO_DESTINATIONS_FILE), read again by every run:
+    # a destination removed since the report was created is refused, not written to.
+    destinations_file: str | None = None
+    azure_account_url: str | None = None
+    # Give it as EnvVar("AZURE_STORAGE_CONNECTION_STRING"): the UI then shows the name only.
+    azure_connection_string: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def destinations(self) -> Destinations:
+        path = Path(self.destinations_file) if self.destinations_file else None
+        try:
+            return load_destinations(path)
+        except DestinationsError as exc:
+            raise StorageError(str(exc)) from None
 
     def marts(self) -> Storage:
         return open_storage(self.marts_uri, self.s3_endpoint_url)
@@ -82,13 +102,20 @@ class ReportSettings(ConfigurableResource):
         return open_storage(self.lake_uri, self.s3_endpoint_url)
 
     def destination(self, spec: ReportSpec) -> Storage:
-        delivery = spec.delivery
-        if delivery.destination is Destination.S3:
-            prefix = (delivery.prefix or "").strip("/")
-            return open_storage(
-                f"s3://{delivery.bucket}" + (f"/{prefix}" if prefix else ""), self.s3_endpoint_url
-            )
-        return LocalStorage(Path(self.downloads_dir))
+        """The storage a report is delivered to: the downloads folder, or the configured
+        cloud destination's bucket under its base prefix and the spec's prefix."""
+        try:
+            cloud = resolve(spec.delivery, self.destinations())
+        except ValueError as exc:
+            raise SpecError([str(exc)]) from None
+        if cloud is None:
+            return LocalStorage(Path(self.downloads_dir))
+        return open_storage(
+            cloud.uri(spec.delivery.prefix),
+            self.s3_endpoint_url,
+            azure_connection_string=self.azure_connection_string,
+            azure_account_url=self.azure_account_url,
+        )
 
     def export(
         self, spec: ReportSpec, request: ReportRequest, now: datetime, user: str, run_id=None
@@ -124,6 +151,7 @@ def report_tags(config: dict[str, Any]) -> dict[str, str]:
         names.REPORT_TYPE_TAG: config.get("report_type"),
         names.PROMOTION_TYPE_TAG: config.get("promotion_type"),
         names.CREATED_BY_TAG: config.get(CREATED_BY),
+        names.DESTINATION_TAG: delivery_label(config.get("delivery")),
     }
     return {k: str(v) for k, v in values.items() if v is not None}
 
@@ -146,7 +174,7 @@ def create_report(context: OpExecutionContext, reports: ReportSettings):
         prepared = from_run_config(config)
         if prepared is None:  # launched from the launchpad: check and prepare it here
             catalog = load_catalog(reports.lake())
-            spec = load_spec(spec_of_run_config(config), catalog)
+            spec = load_spec(spec_of_run_config(config), catalog, reports.destinations())
             prepared = spec, prepare(spec, catalog, now, reports.tz)
         spec, request = prepared
         delivered = reports.export(spec, request, now, config[CREATED_BY], context.run_id)
@@ -198,9 +226,8 @@ def build_recurring_asset(report: RecurringReport, start: date, tz: ZoneInfo) ->
         kinds={"csv"},
         tags={names.KIND_TAG: "recurring_report"},
         description=f"Recurring report **{spec.name}** ({spec.report_type.value}, "
-        f"{spec.frequency.label}), delivered to s3://{spec.delivery.bucket}/"
-        f"{spec.delivery.prefix or ''}. One file per partition; a backfill over a range "
-        "makes one file for the whole range.",
+        f"{spec.frequency.label}), delivered to {delivery_label(spec.to_dict()['delivery'])}. "
+        "One file per partition; a backfill over a range makes one file for the whole range.",
     )
     def _recurring(context: AssetExecutionContext, reports: ReportSettings):
         first, last = window_days(*context.partition_time_window)
@@ -215,7 +242,7 @@ def build_recurring_asset(report: RecurringReport, start: date, tz: ZoneInfo) ->
             # changed since (a hand-edited entry, a wallet gone): check again, so a report
             # about an unknown id fails with its name instead of delivering empty files.
             catalog = load_catalog(reports.lake())
-            checked = load_spec(spec, catalog)
+            checked = load_spec(spec, catalog, reports.destinations())
             request = prepare(checked, catalog, now, tz, window)
             delivered = reports.export(checked, request, now, "schedule")
         except EXPECTED_FAILURES as exc:

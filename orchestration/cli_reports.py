@@ -42,9 +42,9 @@ def add_report_parser(sub) -> None:
         help="create a report from a YAML spec (one-time: generate now; recurring: schedule)",
         description="Validate a report spec (YAML). A one-time spec is generated now through "
         "Dagster (recorded in its instance): the file is validated and delivered to the "
-        "downloads folder or S3; the last line printed is its location. A recurring spec "
-        "(daily/weekly) is added to the recurring catalog and runs on its schedule. Exit 0 "
-        "when Created, non-zero with the reason on stderr otherwise.",
+        "downloads folder or a configured cloud destination; the last line printed is its "
+        "location. A recurring spec (daily/weekly) is added to the recurring catalog and runs "
+        "on its schedule. Exit 0 when Created, non-zero with the reason on stderr otherwise.",
     )
     create.add_argument("--spec", required=True, help="the report spec, a YAML file")
     create.add_argument(
@@ -124,12 +124,14 @@ def cmd_list(args, settings: Settings) -> int:
             print(json.dumps([e.as_dict() for e in entries], indent=2))
             return 0
         cols = ("name", "promotion_type", "report_type", "status", "created_by", "created_on")
-        extra = ("frequency", "next_run") if not args.one_time else ()
+        extra = (("frequency", "next_run") if not args.one_time else ()) + ("destination",)
         rows = [[str(getattr(e, c) or "") for c in cols + extra] for e in entries]
         widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(cols + extra)]
         print("  ".join(c.ljust(w) for c, w in zip(cols + extra, widths, strict=True)))
         for row in rows:
             print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        configured = ", ".join(d.label for d in settings.destinations) or "none (downloads only)"
+        print(f"\nconfigured destinations: {configured}")
         return 0
 
     return _run(listing, settings, args)

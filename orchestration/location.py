@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 
-from dagster import BetaWarning, Definitions
+from dagster import BetaWarning, Definitions, EnvVar
 
 from assets.dbt import build_dbt_assets
 from assets.ingestion import ingestion_assets
@@ -25,7 +25,7 @@ from orchestration.notifications import build_channel_sensors, build_failure_sen
 from orchestration.partitions import daily_partitions
 from orchestration.report_sensors import build_report_job, build_report_sensor
 from orchestration.sensors import build_landing_sensor
-from orchestration.settings import Settings
+from orchestration.settings import AZURE_CONNECTION_STRING, Settings
 from promo import names
 from promo.marts import MARTS
 from promo.reports.recurring import load_catalog_file
@@ -52,6 +52,12 @@ def report_settings(settings: Settings) -> ReportSettings:
         downloads_dir=str(settings.downloads_dir),
         timezone=settings.account_timezone,
         s3_endpoint_url=settings.s3_endpoint_url,
+        destinations_file=str(settings.destinations_file) if settings.destinations_file else None,
+        azure_account_url=settings.azure_account_url,
+        # Named, not copied: the account key stays out of the resource's config in the UI.
+        azure_connection_string=EnvVar(AZURE_CONNECTION_STRING)
+        if settings.azure_connection_string
+        else None,
     )
 
 
@@ -67,7 +73,9 @@ def warehouse_resource(settings: Settings) -> WarehouseResource:
 def build_definitions(settings: Settings) -> Definitions:
     partitions = daily_partitions(settings)
     pipeline_jobs = [daily_job(), dimensions_job()]
-    recurring, invalid = load_catalog_file(settings.report_catalog)
+    recurring, invalid = load_catalog_file(
+        settings.report_catalog, destinations=settings.destinations
+    )
     for entry in invalid:
         log.error(f"recurring report {entry.name!r} skipped: {'; '.join(entry.problems)}")
     report_assets, report_jobs, report_sensors = [], [], []

@@ -152,6 +152,9 @@ def failure_payload(context: RunFailureSensorContext, alerts: AlertSettings) -> 
     if report:
         payload["status"] = "Creation Failed"
         payload["report"] = run.tags.get(names.REPORT_NAME_TAG) or run.job_name
+        # Where it was going: a failed delivery is often the destination's fault (its
+        # bucket gone, its credentials revoked), and the operator looks there first.
+        payload["destination"] = run.tags.get(names.DESTINATION_TAG)
     return payload
 
 
@@ -182,9 +185,11 @@ def build_failure_sensor(alerts: AlertSettings):
 def _message(context: RunFailureSensorContext) -> str:
     run = context.dagster_run
     where = partition_of(run.tags)
+    destination = run.tags.get(names.DESTINATION_TAG)
     return (
         f"{run.job_name} failed"
         + (f" for {where}" if where else "")
+        + (f" (delivery: {destination})" if destination else "")
         + f" (run {run.run_id}): {failure_reason(context)[:1500]}"
     )
 

@@ -53,6 +53,9 @@ class ReportEntry:
     reason: str | None = None
     run_id: str | None = None
     report_id: str | None = None
+    # Where it is delivered: `download`, a configured destination's name, or `s3:<bucket>`
+    # (the older form of a spec).
+    destination: str | None = None
     # The report's spec (read-only), for `show` in the API and the page; not part of the
     # CLI's `report list --json` lines.
     configuration: dict | None = field(default=None, repr=False, compare=False)
@@ -67,10 +70,25 @@ class ReportEntry:
         delivery = (self.configuration or {}).get("delivery") or {}
         return delivery.get("destination", "download") == "download"  # the spec's default
 
+    def __post_init__(self) -> None:
+        if self.destination is None and self.configuration is not None:
+            self.destination = destination_of(self.configuration)
+
     def as_dict(self) -> dict:
         out = asdict(self)
         out.pop("configuration")
         return out
+
+
+def destination_of(configuration: dict) -> str:
+    """A spec's destination as lists show it (see `ReportEntry.destination`)."""
+    delivery = configuration.get("delivery") or {}
+    kind = delivery.get("destination", "download")
+    if kind == "cloud":
+        return str(delivery.get("name"))
+    if kind == "s3":
+        return f"s3:{delivery.get('bucket')}"
+    return str(kind)
 
 
 def _local(ts: float | None, tz: ZoneInfo) -> str | None:
@@ -224,7 +242,9 @@ def recurring_reports(
 ) -> list[ReportEntry]:
     """The catalog's reports with the status of their switches (`stored_switch_status`);
     entries that are not valid specs are listed as Invalid, never dropped."""
-    reports, invalid = load_catalog_file(settings.report_catalog)
+    reports, invalid = load_catalog_file(
+        settings.report_catalog, destinations=settings.destinations
+    )
     now = now or datetime.now(UTC)
     entries = []
     for report in reports:

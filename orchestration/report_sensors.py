@@ -36,6 +36,7 @@ from dagster import (
 )
 
 from promo import names
+from promo.reports.destinations import delivery_label
 from promo.reports.recurring import RecurringReport
 from promo.reports.spec_fields import Interval
 from promo.timeutil import days, window_days
@@ -106,7 +107,11 @@ def build_report_job(report: RecurringReport, asset):
     return define_asset_job(
         report.job_name,
         selection=[asset.key],
-        tags={names.KIND_TAG: "recurring_report", names.REPORT_NAME_TAG: report.spec.name},
+        tags={
+            names.KIND_TAG: "recurring_report",
+            names.REPORT_NAME_TAG: report.spec.name,
+            names.DESTINATION_TAG: delivery_label(report.spec.to_dict()["delivery"]),
+        },
         description=f"Recurring report {report.spec.name!r}",
     )
 

@@ -114,10 +114,11 @@ class ReportService:
         user = self.authorize(user, "write", "report create")
         catalog = self.catalog()
         try:
+            destinations = self.settings.destinations
             if isinstance(source, Mapping):
-                spec = load_spec(source, catalog)
+                spec = load_spec(source, catalog, destinations)
             else:
-                spec = load_spec_file(source, catalog)
+                spec = load_spec_file(source, catalog, destinations)
         except SpecError as exc:
             raise ReportError(INVALID, f"Creation Failed: {exc}", exc.as_list()) from None
         if spec.is_recurring:
@@ -240,8 +241,7 @@ class ReportService:
     def file_of(self, entry) -> Path:
         """The delivered file of a Created one-time report delivered for download."""
         if entry.kind != "one_time":
-            delivery = (entry.configuration or {}).get("delivery") or {}
-            where = f"s3://{delivery.get('bucket')}/{delivery.get('prefix') or ''}"
+            where = self.where(entry.configuration or {})
             raise ReportError(
                 NOT_DOWNLOADABLE,
                 f"{entry.name!r} is a recurring report: each run delivers its file to {where}",
@@ -256,14 +256,30 @@ class ReportService:
         if "://" in location or not entry.delivered_for_download:
             raise ReportError(
                 NOT_DOWNLOADABLE,
-                f"{entry.name!r} was delivered to {location.split(':')[0].upper()} only: "
-                f"{location}",
+                f"{entry.name!r} was delivered to {self.where(entry.configuration or {})} "
+                f"only: {location}",
                 location=location,
             )
         path = Path(location).resolve()
         if not path.is_relative_to(self.settings.downloads_dir) or not path.is_file():
             raise ReportError(NOT_DOWNLOADABLE, f"{entry.name!r}: its file is gone ({location})")
         return path
+
+    def where(self, configuration: Mapping[str, Any]) -> str:
+        """A spec's delivery as a location: `s3://promo-bi/exports/wallet/` for a configured
+        destination, its name when the destination is no longer configured."""
+        from promo.reports.destinations import resolve
+        from promo.reports.spec import Delivery
+
+        raw = configuration.get("delivery") or {"destination": "download"}
+        try:
+            delivery = Delivery.model_validate(raw)
+            cloud = resolve(delivery, self.settings.destinations)
+        except ValueError as exc:  # pydantic's ValidationError is one too
+            return f"an unconfigured destination ({str(exc).splitlines()[0]})"
+        if cloud is None:
+            return "the downloads folder"
+        return cloud.uri(delivery.prefix) + "/"
 
     def file(self, user: str | None, report_id: str) -> Path:
         return self.file_of(self.get(user, report_id, "report download"))

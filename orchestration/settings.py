@@ -17,10 +17,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestration.urls import host_only, postgres_problem, redact_postgres_url, without_credentials
+from promo.reports.destinations import Destinations, DestinationsError, load_destinations
 from promo.timeutil import Weekday
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENGINES = ("duckdb", "spark")
+AZURE_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"  # Azure's own variable
 
 
 class SettingsError(ValueError):
@@ -97,6 +99,10 @@ class Settings:
     engine: str = "duckdb"  # what dbt builds the marts on: duckdb | spark
     spark_warehouse_dir: Path | None = None  # the Spark engine's tables and catalog
     alerts: AlertSettings = AlertSettings()
+    # The cloud destinations reports may be delivered to (PROMO_DESTINATIONS_FILE), read and
+    # checked once here: none configured means downloads only.
+    destinations_file: Path | None = None
+    destinations: Destinations = field(default_factory=Destinations)
     # Local hour by which a day's marts are expected published (their freshness deadline).
     marts_due_hour: int = 5
     # Who owns every asset in the catalog (an email or `team:<name>`).
@@ -163,11 +169,12 @@ class Settings:
             week_start=read.weekday("PROMO_WEEK_START", Weekday.MONDAY),
             user=read.text("PROMO_USER"),
             azure_account_url=read.url("PROMO_AZURE_ACCOUNT_URL"),
-            azure_connection_string=read.text("AZURE_STORAGE_CONNECTION_STRING"),
+            azure_connection_string=read.text(AZURE_CONNECTION_STRING),
             dagster_pg_url=read.postgres_url("PROMO_DAGSTER_PG_URL"),
             engine=engine,
             spark_warehouse_dir=read.path("PROMO_SPARK_WAREHOUSE_DIR", home / "spark_warehouse"),
             alerts=read_alerts(read),
+            **read_destinations(read),
             marts_due_hour=read.hour("PROMO_MARTS_DUE_HOUR", 5, lowest=1),
             asset_owner=read.owner("PROMO_ASSET_OWNER", "team:promo-data"),
             git_url=read.url("PROMO_GIT_URL"),
@@ -178,7 +185,9 @@ class Settings:
         """Settings as text, for logs and `promo-reports settings`, without secrets: a
         webhook URL may carry a token in its path or query (only its host is shown), an
         endpoint URL keys in its user part, the PostgreSQL URL a password."""
-        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "alerts"}
+        skip = ("alerts", "destinations")
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in skip}
+        out["destinations"] = ", ".join(d.label for d in self.destinations) or "None"
         out.update(self.alerts.describe())
         if self.s3_endpoint_url:
             out["s3_endpoint_url"] = without_credentials(self.s3_endpoint_url)
@@ -187,6 +196,17 @@ class Settings:
         if self.dagster_pg_url:
             out["dagster_pg_url"] = redact_postgres_url(self.dagster_pg_url)
         return out
+
+
+def read_destinations(read: _Reader) -> dict:
+    """The destinations file, checked whole; its problems stop the process, each named."""
+    text = read.text("PROMO_DESTINATIONS_FILE")
+    path = Path(text).expanduser().resolve() if text else None
+    try:
+        destinations = load_destinations(path)
+    except DestinationsError as exc:
+        raise SettingsError(f"PROMO_DESTINATIONS_FILE={text!r}: {exc}") from None
+    return {"destinations_file": path, "destinations": destinations}
 
 
 def read_alerts(read: _Reader) -> AlertSettings:

@@ -32,6 +32,7 @@ REPORT_NAME_TAG = "promo/report_name"
 REPORT_TYPE_TAG = "promo/report_type"
 PROMOTION_TYPE_TAG = "promo/promotion_type"
 CREATED_BY_TAG = "promo/created_by"
+DESTINATION_TAG = "promo/destination"  # where a report goes: download or a destination's name
 FAILURE_REASON_TAG = "promo/failure_reason"
 TRIGGER_TAG = "promo/trigger"
 

@@ -37,6 +37,8 @@ def run(*argv: str) -> None:
 def main() -> None:
     from orchestration.settings import Settings
 
+    # The recurring catalog delivers to `demo-s3`, a destination of the example file.
+    os.environ.setdefault("PROMO_DESTINATIONS_FILE", str(ROOT / "examples" / "destinations.yaml"))
     settings = Settings.from_env()
     step(f"1. sample data: {DAYS} days from {START} into {settings.landing_uri}")
     run("generate", "--start", START, "--days", DAYS, "--seed", "7", "--scale", SCALE, "--quiet")
@@ -77,8 +79,9 @@ def recurring_demo(settings) -> None:
     from promo.reports.recurring import load_catalog_file
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's request log
-    reports, _ = load_catalog_file(settings.report_catalog)
+    reports, _ = load_catalog_file(settings.report_catalog, destinations=settings.destinations)
     daily = next(r for r in reports if r.spec.frequency.interval.value == "daily")
+    bucket = settings.destinations.get(daily.spec.delivery.name).bucket
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "demo")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "demo")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -88,7 +91,7 @@ def recurring_demo(settings) -> None:
         host, port = server.get_host_and_port()
         os.environ["PROMO_S3_ENDPOINT_URL"] = endpoint = f"http://{host}:{port}"
         s3 = boto3.client("s3", endpoint_url=endpoint)
-        s3.create_bucket(Bucket=daily.spec.delivery.bucket)
+        s3.create_bucket(Bucket=bucket)
         # What the schedule's tick does for the day after END: fill partition END.
         settings = Settings.from_env()
         defs = build_definitions(settings)
@@ -103,8 +106,8 @@ def recurring_demo(settings) -> None:
             f"{daily.spec.name}: run {result.run_id} for {END}: "
             f"{'Created' if result.success else 'Creation Failed'}"
         )
-        for obj in s3.list_objects_v2(Bucket=daily.spec.delivery.bucket).get("Contents", []):
-            print(f"  s3://{daily.spec.delivery.bucket}/{obj['Key']} ({obj['Size']} bytes)")
+        for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            print(f"  s3://{bucket}/{obj['Key']} ({obj['Size']} bytes)")
         if not result.success:
             sys.exit("demo stopped: the recurring report failed")
     finally:

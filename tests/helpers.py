@@ -71,3 +71,13 @@ def mart_file(marts: Path, mart: str, day: str | None = None) -> Path:
     json, not through the code under test); `day` None: the snapshot mart's folder."""
     folder = marts / mart / (f"date={day}" if day else "")
     return folder / json.loads((folder / "_manifest.json").read_text())["file"]
+
+
+def destinations_file(path: Path, *s3_buckets: str, **entries: dict) -> Path:
+    """A PROMO_DESTINATIONS_FILE: each S3 bucket as a destination named after it (what the
+    older `{destination: s3, bucket: ...}` specs of the tests need), plus named entries."""
+    import yaml
+
+    named = {bucket: {"kind": "s3", "bucket": bucket} for bucket in s3_buckets}
+    path.write_text(yaml.safe_dump({"destinations": {**named, **entries}}, sort_keys=False))
+    return path

@@ -11,6 +11,7 @@ from typing import Any
 from orchestration.settings import Settings
 from promo.reports.choices import load_choices
 from promo.reports.definitions import REPORTS
+from promo.reports.destinations import Destinations
 from promo.reports.spec import Filters
 from promo.reports.spec_fields import NOUNS, Destination, Interval
 from promo.reports.windows import PRESETS
@@ -27,10 +28,37 @@ CHOICES = {
     "transaction_sources": "transaction_sources",
     "transaction_types": "transaction_types",
 }
-# What each destination asks for, and whether recurring reports may use it (the spec rule:
-# recurring reports go to the cloud only). Issue 18's configured cloud destinations add
-# entries here, with their names.
-DESTINATION_FIELDS = {Destination.DOWNLOAD: [], Destination.S3: ["bucket", "prefix"]}
+
+
+def destinations(configured: Destinations) -> list[dict[str, Any]]:
+    """The form's destination choices: download, then every configured cloud destination
+    by name (the spec's `{destination: cloud, name: ...}`); the fields each asks for, and
+    whether recurring reports may use it (the spec rule: recurring reports go to the cloud
+    only)."""
+    download = Destination.DOWNLOAD
+    out: list[dict[str, Any]] = [
+        {
+            "value": download.value,
+            "label": download.label,
+            "destination": download.value,
+            "fields": [],
+            "recurring": False,
+        }
+    ]
+    for d in configured:
+        out.append(
+            {
+                "value": f"{Destination.CLOUD.value}:{d.name}",
+                "label": d.label,
+                "destination": Destination.CLOUD.value,
+                "name": d.name,
+                "kind": d.kind,
+                "location": d.uri(),
+                "fields": ["prefix"],
+                "recurring": True,
+            }
+        )
+    return out
 
 
 def _vocabulary(vocabulary: type[Vocabulary]) -> list[dict[str, str]]:
@@ -92,13 +120,5 @@ def options(settings: Settings, lake) -> dict[str, Any]:
         "presets": [{"value": p, "label": p.replace("_", " ").capitalize()} for p in PRESETS],
         "frequencies": _vocabulary(Interval),
         "weekdays": _vocabulary(Weekday),
-        "destinations": [
-            {
-                "value": d.value,
-                "label": d.label,
-                "fields": fields,
-                "recurring": d is not Destination.DOWNLOAD,
-            }
-            for d, fields in DESTINATION_FIELDS.items()
-        ],
+        "destinations": destinations(settings.destinations),
     }

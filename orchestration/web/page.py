@@ -151,8 +151,6 @@ DIALOGS = """<dialog id="create-dialog"><form id="create-form" novalidate>
  <div class="field" data-field="delivery.destination"><label for="f-destination">Delivery
   destination</label><select id="f-destination" name="destination"></select>
   <p class="error"></p></div>
- <div class="field cloud" data-field="delivery.bucket"><label for="f-bucket">Bucket</label>
-  <input id="f-bucket" name="bucket"><p class="error"></p></div>
  <div class="field cloud" data-field="delivery.prefix"><label for="f-prefix">Prefix
   (optional)</label><input id="f-prefix" name="prefix"><p class="error"></p></div>
  <div class="field" data-field="frequency"><label for="f-frequency">Export Frequency</label>

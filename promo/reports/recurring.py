@@ -17,6 +17,7 @@ import yaml
 
 from promo import names, yamlfile
 from promo.reports.catalog import Catalog
+from promo.reports.destinations import Destinations
 from promo.reports.files import slugify
 from promo.reports.spec import ReportSpec
 from promo.reports.spec_errors import SpecError
@@ -72,7 +73,7 @@ def read_entries(path: Path) -> list[dict]:
 
 
 def load_catalog_file(
-    path: Path, catalog: Catalog | None = None
+    path: Path, catalog: Catalog | None = None, destinations: Destinations | None = None
 ) -> tuple[list[RecurringReport], list[InvalidEntry]]:
     """Valid recurring reports, and the entries that are not (kept out of Dagster,
     shown by `report list`, never silently dropped)."""
@@ -80,7 +81,9 @@ def load_catalog_file(
     for index, entry in enumerate(read_entries(path)):
         name = str(entry.get("name", f"entry {index + 1}"))
         try:
-            spec = load_spec({k: v for k, v in entry.items() if k not in META_KEYS}, catalog)
+            spec = load_spec(
+                {k: v for k, v in entry.items() if k not in META_KEYS}, catalog, destinations
+            )
         except SpecError as exc:
             invalid.append(InvalidEntry(index, name, exc.problems))
             continue

@@ -13,7 +13,7 @@ promotion_type: loyalty_wallet
 report_type: wallet_transactions
 filters: {wallet_id: W1, transaction_sources: [promo_campaign], transaction_types: [credit]}
 date_range: {preset: past_7_days}      # or {start: 2026-10-01, end: 2026-10-31}
-delivery: {destination: download}      # or {destination: s3, bucket: b, prefix: reports/}
+delivery: {destination: download}      # or {destination: cloud, name: bi-bucket, prefix: w/}
 frequency: one_time                    # or {interval: weekly, delivery_day: monday}
 ```
 
@@ -48,6 +48,7 @@ from promo.reports.spec_fields import (
     Bucket,
     Day,
     Destination,
+    DestinationName,
     Interval,
     KeyPrefix,
     Name,
@@ -113,17 +114,32 @@ class DateRange(_Section):
 
 
 class Delivery(_Section):
+    """Where the file goes: `download`, a configured cloud destination by `name` (`cloud`),
+    or the older `s3` form naming a `bucket`. Whether the name or bucket is configured is
+    checked against the operator's destinations (`spec_rules`)."""
+
     destination: Destination
+    name: DestinationName | None = None
     bucket: Bucket | None = None
     prefix: KeyPrefix = None
 
     @model_validator(mode="after")
-    def _bucket_only_for_s3(self) -> Delivery:
+    def _keys_of_each_destination(self) -> Delivery:
+        takes = {
+            Destination.DOWNLOAD: (),
+            Destination.CLOUD: ("name", "prefix"),
+            Destination.S3: ("bucket", "prefix"),
+        }[self.destination]
+        problems = []
+        if self.destination is Destination.CLOUD and self.name is None:
+            problems.append((("name",), "required for destination cloud (a configured name)"))
         if self.destination is Destination.S3 and self.bucket is None:
-            raise_problems("Delivery", [(("bucket",), "required for destination s3")])
-        if self.destination is Destination.DOWNLOAD:
-            given = [k for k in ("bucket", "prefix") if getattr(self, k) is not None]
-            raise_problems("Delivery", [((k,), "only for destination s3") for k in given])
+            problems.append((("bucket",), "required for destination s3"))
+        for key in ("name", "bucket", "prefix"):
+            if key not in takes and getattr(self, key) is not None:
+                owner = "cloud" if key == "name" else "s3" if key == "bucket" else "cloud or s3"
+                problems.append(((key,), f"only for destination {owner}"))
+        raise_problems("Delivery", problems)
         return self
 
 
@@ -198,7 +214,8 @@ class ReportSpec(_Section):
             parts = _sections_that_parse(data, failed={e["loc"][0] for e in errors if e["loc"]})
         else:
             problems, parts = [], dict(spec)
-        problems += rule_problems(_with_facts(parts, data), context.get("catalog"))
+        facts = _with_facts(parts, data)
+        problems += rule_problems(facts, context.get("catalog"), context.get("destinations"))
         raise_problems(cls.__name__, sorted(problems, key=_in_field_order))
         return _with_default_filters(spec)  # reached only when nothing failed
 

@@ -25,7 +25,8 @@ PREFIX_MAX = 512
 
 class Destination(Vocabulary):
     DOWNLOAD = "download"
-    S3 = "s3"
+    CLOUD = "cloud"  # a destination the operator configured, by name
+    S3 = "s3"  # the older form: a bucket, accepted when it is a configured S3 destination
 
 
 class Interval(Vocabulary):
@@ -101,7 +102,7 @@ _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
-def _bucket_name(value: Any) -> str:
+def bucket_name(value: Any) -> str:
     """AWS's bucket naming rules, so a typo fails here rather than at upload time."""
     name = text(value, 63)
     if not _BUCKET.fullmatch(name) or ".." in name:
@@ -116,7 +117,7 @@ def _bucket_name(value: Any) -> str:
     return name
 
 
-def _key_prefix(value: Any) -> str | None:
+def key_prefix(value: Any) -> str | None:
     """A relative key prefix ending in '/', so `prefix + file name` is always a clean key."""
     if value is None or value == "":
         return None
@@ -133,5 +134,6 @@ OneId = Annotated[str, BeforeValidator(_one_id)]
 Day = Annotated[date, BeforeValidator(_date_only)]
 Sources = Annotated[tuple[TransactionSource, ...], AfterValidator(_at_least_one)]
 Types = Annotated[tuple[TransactionType, ...], AfterValidator(_at_least_one)]
-Bucket = Annotated[str, BeforeValidator(_bucket_name)]
-KeyPrefix = Annotated[str | None, BeforeValidator(_key_prefix)]
+Bucket = Annotated[str, BeforeValidator(bucket_name)]
+DestinationName = Annotated[str, BeforeValidator(lambda v: text(v, NAME_MAX))]
+KeyPrefix = Annotated[str | None, BeforeValidator(key_prefix)]

@@ -11,6 +11,7 @@ from typing import Any
 
 from promo.reports.catalog import Catalog
 from promo.reports.definitions import REPORTS
+from promo.reports.destinations import Destinations, unconfigured
 from promo.reports.spec_errors import Problem
 from promo.reports.spec_fields import NOUNS, Destination
 from promo.reports.windows import MAX_MONTHS, latest_last_day, months_between_ok
@@ -82,7 +83,10 @@ def _delivery_problems(parts: dict[str, Any]) -> list[Problem]:
         return []
     if delivery.destination is not Destination.DOWNLOAD:
         return []
-    cloud_only = "recurring reports can only be delivered to a cloud destination (s3)"
+    cloud_only = (
+        "recurring reports can only be delivered to a cloud destination (destination cloud, "
+        "a configured name)"
+    )
     return [(("delivery", "destination"), cloud_only)]
 
 
@@ -110,12 +114,25 @@ def _catalog_problems(parts: dict[str, Any], catalog: Catalog | None) -> list[Pr
     return problems
 
 
-def rule_problems(parts: dict[str, Any], catalog: Catalog | None) -> list[Problem]:
-    """Every problem of the rules that span sections."""
+def _destination_problems(parts: dict[str, Any], destinations: Destinations | None):
+    delivery = parts.get("delivery")
+    if delivery is None or destinations is None:
+        return []
+    return [
+        (("delivery", field), message) for field, message in unconfigured(delivery, destinations)
+    ]
+
+
+def rule_problems(
+    parts: dict[str, Any], catalog: Catalog | None, destinations: Destinations | None = None
+) -> list[Problem]:
+    """Every problem of the rules that span sections; without `destinations` a delivery's
+    name or bucket is not looked up (the run looks it up again before it delivers)."""
     return [
         *_promotion_problems(parts),
         *_filter_problems(parts),
         *_date_range_problems(parts),
         *_delivery_problems(parts),
+        *_destination_problems(parts, destinations),
         *_catalog_problems(parts, catalog),
     ]

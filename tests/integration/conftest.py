@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import make_env
+from tests.helpers import destinations_file
 
 REPO = Path(__file__).resolve().parents[2]
 WRITER, READER = "ana@example.com", "bob@example.com"
@@ -86,6 +87,11 @@ def service(berlin_pipeline, tmp_path_factory):
     home = tmp_path_factory.mktemp("service")
     access = home / "access.yaml"
     access.write_text(f"users:\n  {WRITER}: write\n  {READER}: read\n")
+    # the buckets the tests' specs name, and a GCS one the form offers by name
+    gcs = {"kind": "gcs", "bucket": "promo-bi-gcs", "prefix": "exports/"}
+    configured = destinations_file(
+        home / "destinations.yaml", "reports-bucket", "bi-bucket", **{"bi-gcs": gcs}
+    )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PROMO_")},
         **make_env(
@@ -95,6 +101,7 @@ def service(berlin_pipeline, tmp_path_factory):
             PROMO_MARTS_URI=built.marts_uri,
             PROMO_ACCESS_FILE=str(access),
             PROMO_REPORT_CATALOG=str(home / "recurring.yaml"),
+            PROMO_DESTINATIONS_FILE=str(configured),
         ),
         "PYTHONPATH": str(REPO),
     }

@@ -120,7 +120,7 @@ def deliver(settings, spec: dict, now: datetime = NOW):
     """Check the spec, prepare it and export it, as `report create` does."""
     reports = report_settings(settings)
     catalog = load_catalog(reports.lake())
-    checked = load_spec(spec, catalog)
+    checked = load_spec(spec, catalog, settings.destinations)
     return reports.export(checked, prepare(checked, catalog, now, settings.tz), now, USER)
 
 

@@ -39,7 +39,7 @@ from promo.reports.recurring import load_catalog_file
 from resources.dbt import mart_contracts
 from resources.storage import LocalStorage
 from tests.conftest import LOCAL_FIRST, LOCAL_LAST, make_env
-from tests.helpers import RANGE_END_TAG, RANGE_START_TAG, mart_file
+from tests.helpers import RANGE_END_TAG, RANGE_START_TAG, destinations_file, mart_file
 
 pytestmark = pytest.mark.integration
 
@@ -150,6 +150,7 @@ def test_a_recurring_report_runs_when_its_marts_are_published(tmp_path):
             tmp_path,
             PROMO_PARTITION_START=(today - timedelta(days=10)).isoformat(),
             PROMO_REPORT_CATALOG=str(report_catalog(tmp_path / "catalog.yaml")),
+            PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", "reports-bucket")),
             PROMO_REPORT_HOUR="0",  # every completed day is due now
         )
     )
@@ -160,12 +161,20 @@ def test_a_recurring_report_runs_when_its_marts_are_published(tmp_path):
     since = json.dumps({"since": f"{today - timedelta(days=30)}T00:00:00+00:00"})
     mart = AssetKey(["marts", "campaign_user_errors"])
     with instance_for_test() as instance:
-        result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=since, definitions=defs))
+        result = sensor.evaluate_tick(
+            build_sensor_context(
+                instance=instance, cursor=since, repository_def=defs.get_repository_def()
+            )
+        )
         assert not result.run_requests
         assert result.skip_message.count("to be published") == 3
         for day in (days[0], days[2]):
             instance.report_runless_asset_event(AssetMaterialization(mart, partition=day))
-        result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=since, definitions=defs))
+        # partitioned run requests need the repository (dagster 1.13)
+        context = build_sensor_context(
+            instance=instance, cursor=since, repository_def=defs.get_repository_def()
+        )
+        result = sensor.evaluate_tick(context)
     assert sorted(r.partition_key for r in result.run_requests) == [days[0], days[2]]
     assert {r.run_key for r in result.run_requests} == {days[0], days[2]}
     job = defs.resolve_job_def(report.job_name)

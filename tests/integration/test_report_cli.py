@@ -9,6 +9,7 @@ import yaml
 
 from orchestration.cli import main
 from tests.conftest import make_env
+from tests.helpers import destinations_file
 
 pytestmark = pytest.mark.integration
 NOW = "2026-10-29T09:30:00+01:00"  # past_7_days = 2026-10-22 .. 10-28
@@ -108,6 +109,8 @@ def test_control_characters_in_a_name_are_refused(cli_env, tmp_path, capsys):
 
 def test_delivery_to_s3(cli_env, tmp_path, capsys, s3_bucket, s3_endpoint, monkeypatch):
     monkeypatch.setenv("PROMO_S3_ENDPOINT_URL", s3_endpoint)
+    configured = destinations_file(tmp_path / "destinations.yaml", s3_bucket)
+    monkeypatch.setenv("PROMO_DESTINATIONS_FILE", str(configured))
     delivery = {"destination": "s3", "bucket": s3_bucket, "prefix": "team/reports/"}
     code = main(
         ["report", "create", "--spec", write_spec(tmp_path, delivery=delivery), "--now", NOW]

@@ -14,7 +14,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from promo.reports.destinations import load_destinations
 from tests.conftest import TZ
+from tests.helpers import destinations_file
 from tests.integration.report_support import (
     CONTRACT_COLUMNS,
     NOW,
@@ -156,7 +158,7 @@ def test_a_report_without_rows_is_a_header_only_csv(berlin_pipeline, report_type
 
 
 @pytest.mark.parametrize("report_type", list(CONTRACT_COLUMNS))
-def test_s3_delivery_equals_the_local_file(berlin_pipeline, s3_endpoint, report_type):
+def test_s3_delivery_equals_the_local_file(berlin_pipeline, s3_endpoint, report_type, tmp_path):
     """The same report delivered to S3 and to downloads: same bytes, same manifest, final
     keys only (nothing left under a temporary key)."""
     settings, _, _ = berlin_pipeline
@@ -171,7 +173,14 @@ def test_s3_delivery_equals_the_local_file(berlin_pipeline, s3_endpoint, report_
         days,
         delivery={"destination": "s3", "bucket": bucket, "prefix": "reports/"},
     )
-    remote = deliver(dataclasses.replace(settings, s3_endpoint_url=s3_endpoint), remote_spec)
+    configured = destinations_file(tmp_path / "destinations.yaml", bucket)
+    remote_settings = dataclasses.replace(
+        settings,
+        s3_endpoint_url=s3_endpoint,
+        destinations_file=configured,
+        destinations=load_destinations(configured),
+    )
+    remote = deliver(remote_settings, remote_spec)
 
     key = remote.uri.removeprefix(f"s3://{bucket}/")
     name = re.escape(local.file_name)

@@ -26,7 +26,7 @@ from orchestration.settings import Settings
 from promo.reports.recurring import load_catalog_file
 from promo.reports.request import report_folder
 from tests.conftest import make_env
-from tests.helpers import RANGE_END_TAG, RANGE_START_TAG
+from tests.helpers import RANGE_END_TAG, RANGE_START_TAG, destinations_file
 
 pytestmark = pytest.mark.integration
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -80,12 +80,14 @@ def catalog_file(path: Path, bucket="reports-bucket") -> Path:
 
 
 def settings_for(home: Path, **extra) -> Settings:
+    home.mkdir(parents=True, exist_ok=True)
+    configured = destinations_file(home / "destinations.yaml", "reports-bucket")
     return Settings.from_env(
         make_env(
             home,
             PROMO_ACCOUNT_TIMEZONE="Europe/Berlin",
             PROMO_PARTITION_START="2026-10-01",
-            **extra,
+            **{"PROMO_DESTINATIONS_FILE": str(configured), **extra},
         )
     )
 
@@ -167,6 +169,7 @@ def test_a_backfill_over_a_custom_range_is_one_file_and_a_rerun_the_same(
             PROMO_PARTITION_START="2026-10-01",
             PROMO_REPORT_CATALOG=str(catalog),
             PROMO_S3_ENDPOINT_URL=s3_endpoint,
+            PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", s3_bucket)),
         )
     )
     defs = build_definitions(settings)
@@ -352,6 +355,8 @@ def test_cli_recurring_create_stop_start_delete_keeps_files(
     cli, tmp_path, capsys, s3_bucket, s3_endpoint, monkeypatch
 ):
     monkeypatch.setenv("PROMO_S3_ENDPOINT_URL", s3_endpoint)
+    configured = destinations_file(tmp_path / "destinations.yaml", s3_bucket)
+    monkeypatch.setenv("PROMO_DESTINATIONS_FILE", str(configured))
     path = tmp_path / "recurring.yaml"
     path.write_text(
         yaml.safe_dump(
@@ -431,6 +436,7 @@ def test_a_failed_report_is_posted_to_the_webhook(berlin_pipeline, tmp_path):
                 PROMO_PARTITION_START="2026-10-01",
                 PROMO_NOTIFY_WEBHOOK_URL=url,
                 PROMO_REPORT_CATALOG=str(tmp_path / "none.yaml"),
+                PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", "bi-box")),
             )
         )
         defs = build_definitions(settings)
@@ -440,6 +446,7 @@ def test_a_failed_report_is_posted_to_the_webhook(berlin_pipeline, tmp_path):
             "report_type": "user_errors",
             "filters": {"campaign_id": "cmp_everyday_points"},
             "date_range": {"start": "2026-12-01", "end": "2026-12-02"},
+            "delivery": {"destination": "cloud", "name": "bi-box", "prefix": "doomed/"},
         }
         with instance_for_test() as instance:
             result = defs.resolve_job_def("one_time_report").execute_in_process(
@@ -452,18 +459,20 @@ def test_a_failed_report_is_posted_to_the_webhook(berlin_pipeline, tmp_path):
             failure = next(
                 e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE
             )
-            sensor = defs.resolve_sensor_def("report_failure_sensor")
+            sensor = defs.resolve_sensor_def("run_failure_alert_sensor")
             context = build_run_status_sensor_context(
                 sensor_name=sensor.name,
                 dagster_event=failure,
                 dagster_instance=instance,
-                dagster_run=result.dagster_run,
+                # as stored: the step added the report's tags once it started
+                dagster_run=instance.get_run_by_id(result.run_id),
                 repository_def=defs.get_repository_def(),
             )
             sensor(context.for_run_failure())
             tags = instance.get_run_by_id(result.run_id).tags
         (payload,) = Collector.received
         assert payload["report"] == "Doomed" and payload["status"] == "Creation Failed"
+        assert payload["destination"] == "cloud bi-box, prefix doomed/"
         assert "no published data for 2026-12-01" in payload["reason"]
         assert "no published data" in tags["promo/failure_reason"]
     finally:

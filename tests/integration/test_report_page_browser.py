@@ -74,7 +74,11 @@ def test_create_through_the_form_watch_it_become_created_and_download_it(
     assert not page.locator('[data-field="date_range"]').is_visible()
     page.select_option("#f-frequency", "weekly")
     assert page.locator("#f-day").is_visible()
-    assert page.locator("#f-destination option").all_inner_texts() == ["S3"]
+    assert page.locator("#f-destination option").all_inner_texts() == [
+        "reports-bucket (Amazon S3: reports-bucket/)",
+        "bi-bucket (Amazon S3: bi-bucket/)",
+        "bi-gcs (Google Cloud Storage: promo-bi-gcs/exports/)",
+    ]
     page.click("#back")
     page.select_option("#f-promotion", "partner_vouchers")
     page.select_option("#f-report", "voucher_assignment_logs")

@@ -208,7 +208,16 @@ def test_options_come_from_the_definitions_and_the_dimensions(service):
     partners = {p["id"]: p for p in options["partners"]}
     assert "movie-ticket" in {t["tag"] for t in partners["prt_cinemax"]["list_tags"]}
     assert {c["status"] for c in options["campaigns"]} > {"RUNNING"}  # every status
-    assert [d["value"] for d in options["destinations"]] == ["download", "s3"]
+    destinations = options["destinations"]
+    assert [d["value"] for d in destinations] == [
+        "download",
+        "cloud:reports-bucket",
+        "cloud:bi-bucket",
+        "cloud:bi-gcs",
+    ]
+    gcs = destinations[-1]
+    assert (gcs["destination"], gcs["name"], gcs["kind"]) == ("cloud", "bi-gcs", "gcs")
+    assert gcs["location"] == "gs://promo-bi-gcs/exports" and gcs["recurring"] is True
 
 
 def test_openapi_document_and_reference_page(service):

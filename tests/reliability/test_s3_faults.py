@@ -31,7 +31,7 @@ from promo.reports.engine import ReportRequest, export_report
 from promo.reports.windows import custom_window
 from resources.storage import LocalStorage, S3Storage, StorageError, open_storage
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, make_env
-from tests.helpers import INGESTION_KEYS, run_daily, run_dimensions
+from tests.helpers import INGESTION_KEYS, destinations_file, run_daily, run_dimensions
 from tests.integration.test_report_engine import ALL_SOURCES, ALL_TYPES, synthetic_wallet_mart
 from tests.reliability.conftest import Outage
 
@@ -342,6 +342,7 @@ def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
         PROMO_S3_ENDPOINT_URL=outage.url,
         DAGSTER_HOME=str(tmp_path / "dh"),
         PROMO_REPORT_CATALOG=str(tmp_path / "none.yaml"),
+        PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", "fault-bucket")),
     )
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -27,7 +27,7 @@ from orchestration.settings import Settings
 from promo.generator import generate
 from resources.storage import LocalStorage
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
-from tests.helpers import run_daily
+from tests.helpers import destinations_file, run_daily
 
 pytestmark = pytest.mark.reliability
 REPO = Path(__file__).resolve().parents[2]
@@ -130,6 +130,7 @@ def test_no_secret_in_dagster_home_s3_objects_or_a_failed_publish(
         PROMO_ACCESS_FILE=str(access_file),
         PROMO_USER="ana@example.com",
         PROMO_REPORT_CATALOG=str(tmp_path / "recurring.yaml"),
+        PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", s3_bucket)),
     )
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == FAKE_SECRET  # every child inherits it
     generate(LocalStorage(settings.landing_uri), date(2026, 10, 23), 2, seed=5, scale=100)

@@ -462,7 +462,7 @@ def test_download_takes_no_bucket_or_prefix():
     delivery = {"destination": "download", "bucket": "promo", "prefix": "x"}
     assert problems(spec_data(delivery=delivery)) == [
         "delivery.bucket: only for destination s3",
-        "delivery.prefix: only for destination s3",
+        "delivery.prefix: only for destination cloud or s3",
     ]
     refused_with(
         spec_data(delivery={"destination": "email"}), "delivery.destination: unknown value"
@@ -614,7 +614,8 @@ def test_every_problem_is_reported_at_once_in_field_order():
         "(wallet_id, transaction_sources, transaction_types)",
         "date_range: not allowed for a recurring report: each run covers the previous day "
         "(daily) or the 7 days before its delivery day (weekly)",
-        "delivery.destination: recurring reports can only be delivered to a cloud destination (s3)",
+        "delivery.destination: recurring reports can only be delivered to a cloud destination "
+        "(destination cloud, a configured name)",
         "frequency.delivery_day: required when weekly "
         "(monday, tuesday, wednesday, thursday, friday, saturday, sunday)",
         "colour: unknown key (allowed: name, promotion_type, report_type, filters, date_range, "

@@ -271,11 +271,12 @@ function specOfForm() {
       spec.filters[filter.key] = $(`f-${filter.key}`).value;
     }
   }
-  const destination = $("f-destination").value;
-  spec.delivery = { destination };
-  if (destination !== "download") {
-    spec.delivery.bucket = $("f-bucket").value;
-    if ($("f-prefix").value) spec.delivery.prefix = $("f-prefix").value;
+  // a configured destination is `{destination: cloud, name}`; download has no keys
+  const choice = options.destinations.find((d) => d.value === $("f-destination").value);
+  spec.delivery = { destination: choice ? choice.destination : $("f-destination").value };
+  if (choice && choice.name) spec.delivery.name = choice.name;
+  if (choice && choice.fields.includes("prefix") && $("f-prefix").value) {
+    spec.delivery.prefix = $("f-prefix").value;
   }
   const frequency = $("f-frequency").value;
   spec.frequency = frequency === "one_time" ? "one_time"
@@ -309,6 +310,8 @@ function showErrors(errors) {
   for (const error of errors) {
     // the closest field: filters.transaction_sources[0] -> filters.transaction_sources
     let key = error.field.replace(/\[\d+\]$/, "");
+    // the destination's name (or an older spec's bucket) is chosen in the destination list
+    if (key === "delivery.name" || key === "delivery.bucket") key = "delivery.destination";
     let field = form.querySelector(`[data-field="${key}"]`);
     while (!field && key.includes(".")) {
       key = key.slice(0, key.lastIndexOf("."));
