@@ -71,6 +71,7 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         start, end = context.partition_time_window
         lake_vars = dbt_vars(start, end, timezone, lake.uri, lake.s3_endpoint_url)
         variables = {**lake_vars, **warehouse.dbt_vars()}
+        warehouse.ensure_folder()
         context.log.info(f"dbt build with vars {variables}")
         invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
         # The events are held until the build ends: each mart's per-day row counts are

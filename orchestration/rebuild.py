@@ -29,7 +29,13 @@ from resources.storage import open_storage
 def lake_days(settings: Settings) -> tuple[date, date] | None:
     """The first and last account-timezone day with events in the lake (any stream)."""
     lake = Lake(open_storage(settings.lake_uri, settings.s3_endpoint_url))
-    folders = [d for s in contract.STREAMS for d in lake.accepted_folders(s)]
+    # Folders that hold records: ingesting a window writes every UTC folder it overlaps,
+    # empty ones too (their manifests say 0 accepted), which must not widen the range.
+    folders = [
+        date.fromisoformat(m["utc_date"])
+        for m in lake.manifests()
+        if m.get("stream") in contract.STREAMS and m.get("accepted", 0) > 0
+    ]
     if not folders:
         return None
     first = local_days_for_utc_folder(min(folders), settings.tz)[0]

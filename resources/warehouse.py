@@ -74,6 +74,13 @@ class WarehouseResource(ConfigurableResource):
             with connect(self.path, read_only) as con:
                 yield con
 
+    def ensure_folder(self) -> None:
+        """The folder dbt writes into must exist: with the landing zone and the lake on
+        S3, nothing else creates the local home the DuckDB file sits in."""
+        Path(self.spark_dir if self.engine == "spark" else self.path).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
     def dbt_vars(self) -> dict[str, str]:
         """The vars that tell dbt's profile where this warehouse is."""
         if self.engine == "spark":

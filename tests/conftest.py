@@ -23,6 +23,35 @@ FAKE_KEY_ID = "AKIAPROMOTESTKEY0000"
 FAKE_SECRET = "promo-test-secret-DO-NOT-LOG-7f3a9c"  # recognisable: must never appear in output
 
 
+# The modules that take minutes, longest first (from `--durations`). pytest-xdist hands
+# whole modules to its two workers in collection order (`--dist loadfile`): starting the
+# long ones first keeps one worker from finishing a long module alone at the end.
+SLOW_MODULES = [
+    "test_concurrency.py",
+    "test_engine_parity.py",
+    "test_report_orchestration.py",
+    "test_postgres_instance.py",
+    "test_secrets_and_access.py",
+    "test_report_service.py",
+    "test_killed_runs.py",
+    "test_marts.py",
+    "test_production_storage.py",
+    "test_rebuild.py",
+    "test_sensor_and_cli.py",
+    "test_operability.py",
+    "test_report_rows.py",
+    "test_stats_browser.py",
+    "test_crash_mid_write.py",
+    "test_s3_lake_faults.py",
+    "test_s3_faults.py",
+]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(SLOW_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> str:
     from moto.server import ThreadedMotoServer
