@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from orchestration.audit import setup_audit_log
 from orchestration.cli_reports import add_report_parser
@@ -62,15 +64,30 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_materialize(args: argparse.Namespace, settings: Settings) -> int:
+    from orchestration.instance import open_instance
+    from orchestration.progress import RunProgress, raw_logs_to
     from orchestration.runner import materialize_range
 
     if args.end < args.start:
         print(f"error: --end {args.end} is before --start {args.start}", file=sys.stderr)
         return 2
-    ok, lines = materialize_range(settings, args.start, args.end)
+    log = None if args.verbose else run_log_path(settings, "materialize")
+    tty = sys.stdout.isatty()
+    if log:
+        print(f"Dagster and dbt logs: {log} (--verbose shows them here)", flush=True)
+    with raw_logs_to(log) as write:
+        progress = RunProgress(lambda: open_instance(settings), write, tty, log)
+        ok, lines = materialize_range(
+            settings, args.start, args.end, lambda line: write(line + "\n"), progress
+        )
     for line in lines:
         print(line)
     return 0 if ok else 1
+
+
+def run_log_path(settings: Settings, command: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return settings.home / "logs" / f"{command}-{stamp}-{os.getpid()}.log"
 
 
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
@@ -150,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mat.add_argument("--start", type=_date, required=True, help="first local day (YYYY-MM-DD)")
     mat.add_argument("--end", type=_date, required=True, help="last local day, inclusive")
+    mat.add_argument(
+        "--verbose",
+        action="store_true",
+        help="Dagster's and dbt's own log lines on the terminal (by default they go to a "
+        "log file under $PROMO_HOME/logs, and the terminal shows one line per step)",
+    )
     mat.set_defaults(func=cmd_materialize, uses_storage=True)
 
     reb = sub.add_parser(

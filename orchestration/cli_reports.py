@@ -98,7 +98,10 @@ def _run(operation, settings: Settings, args) -> int:
 # ------------------------------------------------------------------------- create
 def cmd_create(args, settings: Settings) -> int:
     def create(service: ReportService, user: str | None) -> int:
-        created = service.create(user, args.spec, args.now)
+        def creating(spec) -> None:
+            print(f"Creating: {spec.name} ({spec.report_type.value})", flush=True)
+
+        created = service.create(user, args.spec, args.now, on_creating=creating)
         entry = created.entry
         if entry.kind == "recurring":
             if created.warning:
@@ -109,7 +112,8 @@ def cmd_create(args, settings: Settings) -> int:
         if entry.status != "Created":
             print(f"Creation Failed: {entry.reason}", file=sys.stderr)
             return EXIT_CODES["failed"]
-        print(f"Created: {entry.name} (run {entry.run_id})")
+        rows = f", {entry.rows:,} rows" if entry.rows is not None else ""
+        print(f"Created: {entry.name} (run {entry.run_id}{rows})")
         print(entry.location)
         return 0
 

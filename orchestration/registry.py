@@ -50,6 +50,7 @@ class ReportEntry:
     frequency: str | None = None
     next_run: str | None = None
     location: str | None = None
+    rows: int | None = None  # a Created one-time report's data rows
     reason: str | None = None
     run_id: str | None = None
     report_id: str | None = None
@@ -109,12 +110,14 @@ def _failure_reason(instance: DagsterInstance, run) -> str | None:
     return None
 
 
-def _location(instance: DagsterInstance, run_id: str) -> str | None:
+def _delivered(instance: DagsterInstance, run_id: str) -> tuple[str | None, int | None]:
+    """Where the report's file was delivered, and its rows (the report's materialization)."""
     for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
         meta = record.dagster_event.event_specific_data.materialization.metadata
         if "location" in meta:
-            return meta["location"].value
-    return None
+            rows = meta.get("rows")
+            return meta["location"].value, int(rows.value) if rows is not None else None
+    return None, None
 
 
 def _report_tags(run) -> dict[str, str]:
@@ -137,6 +140,7 @@ def one_time_reports(
         run = record.dagster_run
         status = STATUS.get(run.status, "Creating")
         tags = _report_tags(run)
+        location, rows = _delivered(instance, run.run_id) if status == "Created" else (None, None)
         entries.append(
             ReportEntry(
                 name=tags.get(names.REPORT_NAME_TAG, "?"),
@@ -146,7 +150,8 @@ def one_time_reports(
                 status=status,
                 created_by=tags.get(names.CREATED_BY_TAG),
                 created_on=_local(record.create_timestamp.timestamp(), tz),
-                location=_location(instance, run.run_id) if status == "Created" else None,
+                location=location,
+                rows=rows,
                 reason=_failure_reason(instance, run) if status == "Creation Failed" else None,
                 run_id=run.run_id,
                 configuration=spec_of_run_config(_run_config(run)),

@@ -104,6 +104,7 @@ class ReportService:
         source: str | Path | Mapping[str, Any],
         now: datetime | None = None,
         background: bool = False,
+        on_creating=None,
     ) -> Created:
         """Check the spec (a YAML file's path, or a mapping) and create the report: a
         recurring one joins the catalog; a one-time one runs here until it is Created or
@@ -123,6 +124,8 @@ class ReportService:
             raise ReportError(INVALID, f"Creation Failed: {exc}", exc.as_list()) from None
         if spec.is_recurring:
             return self._add_recurring(spec, user)
+        if on_creating is not None:  # the CLI says what it starts before the run takes time
+            on_creating(spec)
         return self._run_one_time(spec, catalog, user, now or datetime.now(UTC), background)
 
     def _add_recurring(self, spec, user: str) -> Created:

@@ -3,6 +3,7 @@ persistent instance like a UI launch, with the real multiprocess executor."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 
 from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
@@ -44,11 +45,11 @@ def say(line: str) -> None:
 
 
 def materialize_range(
-    settings: Settings, start: date, end: date, notify=say
+    settings: Settings, start: date, end: date, notify=say, progress=None
 ) -> tuple[bool, list[str]]:
     """Run the dimensions job, then the daily job over START..END. Runs left behind by a
     killed process are recovered first; while a step waits for a pool, `notify` is told
-    which run holds it."""
+    which run holds it; `progress` (orchestration.progress.RunProgress) shows the steps."""
     last = daily_partitions(settings).get_last_partition_key()
     problem = check_range(settings, start, end, last)
     if problem:
@@ -56,7 +57,7 @@ def materialize_range(
     lines = []
     local = settings.dagster_pg_url is None  # SQLite: every run of the instance ran here
     watch = PoolWatch(lambda: open_instance(settings), local, notify)
-    with open_instance(settings) as instance, watch:
+    with open_instance(settings) as instance, watch, progress or nullcontext():
         for line in recover(instance, local):
             notify(line)
         dims = execute_job(

@@ -69,6 +69,7 @@ def report_json(entry, detail: bool = False) -> dict[str, Any]:
         "frequency": entry.frequency or "One Time",
         "next_run": entry.next_run,
         "location": entry.location,
+        "rows": entry.rows,
         "reason": entry.reason,
         "downloadable": entry.kind == "one_time"
         and entry.status == "Created"

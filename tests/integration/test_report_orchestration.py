@@ -245,7 +245,12 @@ def listing(capsys, *extra):
 def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
     good = one_time(tmp_path, "October rewards", {"start": "2026-10-22", "end": "2026-10-28"})
     bad = one_time(tmp_path, "November rewards", {"start": "2026-11-10", "end": "2026-11-12"})
+    capsys.readouterr()
     assert main(["report", "--user", "ana@example.com", "create", "--spec", good]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == "Creating: October rewards (reward_assignment)"
+    rows = len(Path(said[-1]).read_text().splitlines()) - 1  # the file, header excluded
+    assert said[1].startswith("Created: October rewards (run ") and f", {rows:,} rows)" in said[1]
     assert main(["report", "--user", "ana@example.com", "create", "--spec", bad]) == 1
     assert "materialize --start 2026-11-10" in capsys.readouterr().err
     # a reader may not create; the refusal names the user and the right

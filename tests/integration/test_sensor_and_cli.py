@@ -65,17 +65,28 @@ def test_a_new_sensor_starts_from_what_the_lake_ingested(promo_env):
     assert [r.partition_key for r in second.run_requests] == ["2026-10-24"]
 
 
-def test_cli_materialize_runs_through_dagster_and_records_runs(promo_env, capsys):
+def test_cli_materialize_runs_through_dagster_and_records_runs(promo_env, capfd):
     settings = promo_env()
     assert (
         main(["generate", "--start", "2026-10-23", "--days", "2", "--scale", "150", "--quiet"]) == 0
     )
+    capfd.readouterr()
     assert main(["materialize", "--start", "2026-10-23", "--end", "2026-10-24"]) == 0
-    out = capsys.readouterr().out
+    out = capfd.readouterr().out
     assert "daily run" in out and "ok" in out
     raw = raw_line_counts(Path(settings.landing_uri))
     accepted = lake_rows(settings.lake_dir, "accepted", "wallet_transactions").height
     assert 0 < accepted <= raw["wallet_transactions"]
+    # People see one line per step with what it did; Dagster's and dbt's own lines go to
+    # the log file named on the first line.
+    first, *rest = out.splitlines()
+    log = Path(first.removeprefix("Dagster and dbt logs: ").split(" (--verbose")[0])
+    assert log.is_file() and b"Running with dbt=" in log.read_bytes()
+    assert "Running with dbt=" not in out and "STEP_SUCCESS" not in out
+    assert "done   lake__wallet_transactions" in out
+    assert f"{accepted:,} records accepted" in out
+    (dbt_line,) = [line for line in rest if line.startswith("done   warehouse_models")]
+    assert "models built" in dbt_line and " tests" in dbt_line
     with DagsterInstance.get() as instance:
         runs = instance.get_runs()
         assert {r.job_name for r in runs} >= {"promo_daily", "promo_dimensions"}
