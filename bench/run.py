@@ -17,7 +17,9 @@ Sections:
    csv) measured in the same run, round after round (bench/export_bench.py);
 4. engines - the same 90-day lake at 1M and 10M wallet transactions built by dbt on
    DuckDB and on Spark (a local session), side by side (bench/engines_bench.py; needs
-   `make install-spark`).
+   `make install-spark`);
+5. lake_s3 - one day of 1M wallet transactions ingested and built with the lake in a
+   local folder and on an S3-compatible server (bench/lake_s3_bench.py).
 
 Results are kept in docs/benchmarks.json, so a partial run (`--only`) updates its
 sections and keeps the others; docs/benchmarks.md is rendered from it.
@@ -39,6 +41,7 @@ from pathlib import Path
 
 from bench.engines_bench import bench_engines, render_engines
 from bench.export_bench import bench_export, render_export
+from bench.lake_s3_bench import bench_lake_s3, render_lake_s3
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "benchmarks.json"
@@ -355,6 +358,10 @@ RENDERERS = {
         "4. dbt on DuckDB and on Spark",
         lambda section: render_engines(section, table, LOAD_COLS),
     ),
+    "lake_s3": (
+        "5. The lake on S3: one day, local folder against an S3-compatible server",
+        lambda section: render_lake_s3(section, table, LOAD_COLS),
+    ),
 }
 
 
@@ -419,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
         default="1000000,10000000",
         help="lake sizes of section 4, DuckDB and Spark on each (comma-separated)",
     )
+    parser.add_argument(
+        "--lake-day-rows",
+        type=int,
+        default=1_000_000,
+        help="wallet transactions of section 5's one day (lake local vs on S3)",
+    )
     parser.add_argument("--work", default=str(ROOT / ".promo" / "bench"))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
@@ -482,6 +495,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             sections["engines"] = engines
             all_rows += engines["rows"]
+            save()
+        if "lake_s3" in only:
+            lake_s3 = bench_lake_s3(work, args.lake_day_rows, measure, pipeline_env)
+            sections["lake_s3"] = lake_s3
+            all_rows += lake_s3["rows"]
         loads = [r["load1_before"] for r in all_rows]
         others = [r["others_cores"] for r in all_rows]
         results["run"] = {
