@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
-from orchestration.recovery import PROCESS_TAG, process_tags
+from orchestration.recovery import PROCESS_TAG, Watch
 
 EVENTS = {
     DagsterEventType.STEP_START,
@@ -103,8 +102,10 @@ def dbt_progress(text: bytes) -> tuple[int, int] | None:
     return max(int(n) for n, _, _ in found), int(found[-1][1])
 
 
-class RunProgress:
+class RunProgress(Watch):
     """While this process executes runs: a line per finished step, and a bar on a TTY."""
+
+    name = "progress"
 
     def __init__(
         self,
@@ -114,37 +115,17 @@ class RunProgress:
         log: Path | None,
         interval: float = 1.0,
     ):
-        self.open_instance, self.write, self.tty, self.log = open_instance, write, tty, log
-        self.interval = interval
-        self.mine = process_tags()[PROCESS_TAG]
+        super().__init__(open_instance, lambda line: write(line + "\n"), interval, last_look=True)
+        self.write, self.tty, self.log = write, tty, log
         self.trackers: dict[str, Tracker] = {}
-        self.log_offset, self.dbt = 0, None  # how far the log was read; dbt's last figures
         self.cursors: dict[str, str | None] = {}
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="progress", daemon=True)
+        self.log_offset, self.dbt = 0, None  # how far the log was read; dbt's last figures
 
-    def __enter__(self) -> RunProgress:
-        self.thread.start()
-        return self
+    def finish(self) -> None:
+        if self.tty:
+            self.write("\r\033[K")
 
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        with self.open_instance() as instance:
-            while True:
-                stopping = self.stop.wait(self.interval)
-                try:
-                    self.poll(instance)
-                except Exception as exc:  # progress must never break the run it shows
-                    self.write(f"(progress: {type(exc).__name__}: {exc})")
-                if stopping:
-                    if self.tty:
-                        self.write("\r\033[K")
-                    return
-
-    def poll(self, instance: DagsterInstance) -> None:
+    def check(self, instance: DagsterInstance) -> None:
         records = instance.get_run_records(RunsFilter(tags={PROCESS_TAG: self.mine}))
         for record in sorted(records, key=lambda r: r.create_timestamp):
             run_id = record.dagster_run.run_id

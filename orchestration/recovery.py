@@ -163,20 +163,22 @@ def pool_waits(instance: DagsterInstance, run_ids: set[str]) -> list[tuple[str, 
     return waits
 
 
-class PoolWatch:
-    """While this process executes runs: say when one of its steps waits for a pool slot,
-    naming the run that holds it, and recover that run if its process is gone (so a run
-    killed while we wait does not keep us waiting for ever)."""
+class Watch:
+    """A thread that looks at the instance every `interval` seconds, with its own
+    connection, while this process executes runs (those carrying its process tag);
+    `check(instance)` says what it sees, once more when the block ends. A failing look is
+    reported, never raised: a watcher must not break the run it watches."""
 
-    def __init__(self, open_instance, local_instance: bool, notify, interval: float = 3.0):
-        self.open_instance = open_instance  # its own connection: it runs in a thread
-        self.local_instance, self.notify, self.interval = local_instance, notify, interval
-        self.told: set[tuple] = set()
+    name = "watch"
+
+    def __init__(self, open_instance, notify, interval: float, last_look: bool = False):
+        self.open_instance, self.notify, self.interval = open_instance, notify, interval
+        self.last_look = last_look
         self.mine = process_tags()[PROCESS_TAG]
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="pool-watch", daemon=True)
+        self.thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
 
-    def __enter__(self) -> PoolWatch:
+    def __enter__(self):
         self.thread.start()
         return self
 
@@ -186,11 +188,36 @@ class PoolWatch:
 
     def _loop(self) -> None:
         with self.open_instance() as instance:
-            while not self.stop.wait(self.interval):
+            while True:
+                stopping = self.stop.wait(self.interval)
+                if stopping and not self.last_look:
+                    return
                 try:
                     self.check(instance)
-                except Exception as exc:  # a watcher must never break the run it watches
-                    self.notify(f"(pool watch: {type(exc).__name__}: {exc})")
+                except Exception as exc:
+                    self.notify(f"({self.name}: {type(exc).__name__}: {exc})")
+                if stopping:
+                    self.finish()
+                    return
+
+    def check(self, instance: DagsterInstance) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """After the last look."""
+
+
+class PoolWatch(Watch):
+    """While this process executes runs: say when one of its steps waits for a pool slot,
+    naming the run that holds it, and recover that run if its process is gone (so a run
+    killed while we wait does not keep us waiting for ever)."""
+
+    name = "pool watch"
+
+    def __init__(self, open_instance, local_instance: bool, notify, interval: float = 3.0):
+        super().__init__(open_instance, notify, interval)
+        self.local_instance = local_instance
+        self.told: set[tuple] = set()
 
     def check(self, instance: DagsterInstance) -> None:
         ours = {
