@@ -4,6 +4,8 @@
 # password); never prompts. Playwright's own browser download (`playwright install`) is not
 # used: it fetches from a CDN that offline build machines cannot reach.
 set -euo pipefail
+# shellcheck source=scripts/debian.sh
+source "$(dirname "$0")/debian.sh"
 
 CHROMIUM=/usr/bin/chromium
 
@@ -12,17 +14,6 @@ if [ -x "$CHROMIUM" ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "error: installing chromium needs root (or password-less sudo)" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update
-"${SUDO[@]}" apt-get install -y --no-install-recommends chromium
+debian_install "chromium" chromium
 
 "$CHROMIUM" --version

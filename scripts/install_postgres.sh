@@ -5,29 +5,20 @@
 # never prompts. The package's own cluster is not created: the tests run `initdb` and
 # `pg_ctl` in a temporary folder on a free port, and nothing listens on 5432.
 set -euo pipefail
+# shellcheck source=scripts/debian.sh
+source "$(dirname "$0")/debian.sh"
 
 if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     echo "postgresql already installed: $(ls -d /usr/lib/postgresql/*/bin/initdb | tail -1)"
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "error: installing postgresql needs root (or password-less sudo)" >&2
-    exit 1
-fi
-
 # No `main` cluster on 5432: postgresql-common reads this before the package installs.
 if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
-    "${SUDO[@]}" mkdir -p /etc/postgresql-common
-    echo "create_main_cluster = false" | "${SUDO[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
+    as_root mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update
-"${SUDO[@]}" apt-get install -y --no-install-recommends postgresql
+debian_install "postgresql" postgresql
 
 ls -d /usr/lib/postgresql/*/bin/initdb

@@ -4,6 +4,8 @@
 # Idempotent: does nothing when the tools exist. Needs root (or sudo without a password)
 # only when something is missing; never prompts.
 set -euo pipefail
+# shellcheck source=scripts/debian.sh
+source "$(dirname "$0")/debian.sh"
 
 missing=()
 command -v unzip >/dev/null || missing+=(unzip)
@@ -13,15 +15,4 @@ if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "error: installing ${missing[*]} needs root (or password-less sudo)" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update
-"${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+debian_install "${missing[*]}" "${missing[@]}"
