@@ -129,7 +129,7 @@ PHASE_NOTES = {
 
 
 def render_size(s: dict) -> list[str]:
-    from bench.run import LOAD_COLS, table
+    from bench.tables import LOAD_COLS, table
 
     m, setup = s["medians"], s["setup"]
     first = date.fromisoformat(s["start"])

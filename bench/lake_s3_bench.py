@@ -17,6 +17,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+from bench.tables import LOAD_COLS, table
+
 DAY = date(2026, 8, 1)
 BUCKET = "bench-lake"
 
@@ -81,7 +83,7 @@ def bench_lake_s3(work: Path, rows: int, measure, env_of) -> dict:
     return {"rows": out, "summary": summary, "day_rows": rows}
 
 
-def render_lake_s3(section: dict, table, load_cols) -> list[str]:
+def render_lake_s3(section: dict) -> list[str]:
     out = [
         f"One UTC day of {section['day_rows']:,} wallet transactions (all streams), the "
         "lake in a local folder against the lake on an S3-compatible server on this machine "
@@ -111,7 +113,7 @@ def render_lake_s3(section: dict, table, load_cols) -> list[str]:
             ("seconds", "wall s"),
             ("cpu_s", "CPU s"),
             ("peak_rss_mb", "peak RSS MB"),
-            *load_cols,
+            *LOAD_COLS,
         ],
     )
     return out

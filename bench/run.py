@@ -42,6 +42,7 @@ from pathlib import Path
 from bench.engines_bench import bench_engines, render_engines
 from bench.export_bench import bench_export, render_export
 from bench.lake_s3_bench import bench_lake_s3, render_lake_s3
+from bench.tables import LOAD_COLS, LOAD_NOTE, table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "benchmarks.json"
@@ -207,39 +208,6 @@ def bench_marts(rows: int, days: int, home: Path) -> list[dict]:
 
 
 # ------------------------------------------------------------------ rendering
-def fmt(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
-
-
-def table(rows: list[dict], columns: list[tuple[str, str]]) -> list[str]:
-    out = ["| " + " | ".join(label for _, label in columns) + " |"]
-    out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|")
-    for row in rows:
-        out.append("| " + " | ".join(fmt(row.get(key)) for key, _ in columns) + " |")
-    return out
-
-
-LOAD_COLS = [
-    ("load1_before", "load (1 min) before"),
-    ("others_cores", "other processes' CPU during step (cores)"),
-]
-
-LOAD_NOTE = (
-    "*Load*: the 1-minute load average just before the step, and the CPU the rest of the "
-    "machine used while the step ran (busy time from /proc/stat minus the step's own, in "
-    "cores out of {cores}). Where that figure is high, other work shared the machine and "
-    "the step's time is inflated."
-)
-
-
 def render_ingestion(s: dict) -> list[str]:
     lines = [
         "Sample data: `promo-reports generate` (all streams; the size is the number of "
@@ -356,11 +324,11 @@ RENDERERS = {
     "export": ("3. Report export against the bare lower bound", render_export),
     "engines": (
         "4. dbt on DuckDB and on Spark",
-        lambda section: render_engines(section, table, LOAD_COLS),
+        render_engines,
     ),
     "lake_s3": (
         "5. The lake on S3: one day, local folder against an S3-compatible server",
-        lambda section: render_lake_s3(section, table, LOAD_COLS),
+        render_lake_s3,
     ),
 }
 
