@@ -24,7 +24,7 @@ FAKE_SECRET = "promo-test-secret-DO-NOT-LOG-7f3a9c"  # recognisable: must never 
 
 
 # The modules that take minutes, longest first (from `--durations`). pytest-xdist hands
-# whole modules to its two workers in collection order (`--dist loadfile` with
+# whole modules to its workers in collection order (`--dist loadfile` with
 # `--no-loadscope-reorder`; by default it would order them by test count): starting the
 # long ones first keeps one worker from finishing a long module alone at the end.
 SLOW_MODULES = [

@@ -9,6 +9,7 @@ import contextlib
 import json
 import socket
 import time
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,7 @@ class Outage:
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = None
+        self.bucket = ""  # set by the fixture
 
     def up(self):
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
@@ -128,7 +130,10 @@ class Outage:
 def outage(s3_endpoint):  # s3_endpoint sets the fake credentials
     server = Outage()
     server.up()
-    boto3.client("s3", endpoint_url=server.url).create_bucket(Bucket="fault-bucket")
+    # moto's state is one per process, shared by every server it starts: a bucket of its
+    # own per test, or one test would find another's objects.
+    server.bucket = f"fault-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=server.url).create_bucket(Bucket=server.bucket)
     yield server
     with contextlib.suppress(Exception):  # a test may have left it down
         server.down()

@@ -64,7 +64,7 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
     marts = tmp_path / "marts"
     synthetic_wallet_mart(marts, {"2026-10-01": 400_000})  # ~45 MB of CSV
     monkeypatch.setattr(S3Storage, "MULTIPART_THRESHOLD", 8 * 1024 * 1024)
-    destination = open_storage("s3://fault-bucket/reports", outage.url)
+    destination = open_storage(f"s3://{outage.bucket}/reports", outage.url)
     parts = {"n": 0}
 
     def stop_server_at_third_part(**kwargs):
@@ -85,12 +85,12 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
             generated_by="t",
         )
     assert time.monotonic() - started < 120, "retries are bounded"
-    assert "cannot write s3://fault-bucket/reports/daily/" in str(failure.value)
+    assert f"cannot write s3://{outage.bucket}/reports/daily/" in str(failure.value)
     assert FAKE_SECRET not in str(failure.value)
 
     outage.up()
     assert [
-        k for k in keys(outage.url, "fault-bucket") if not k.startswith("reports/daily/.tmp-")
+        k for k in keys(outage.url, outage.bucket) if not k.startswith("reports/daily/.tmp-")
     ] == []
     destination.client.meta.events.unregister(
         "before-send.s3.UploadPart", stop_server_at_third_part
@@ -107,7 +107,7 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
     body = (
         boto3.client("s3", endpoint_url=outage.url)
         .get_object(
-            Bucket="fault-bucket", Key="reports/daily/wallet-transactions_2026-10-01_2026-10-01.csv"
+            Bucket=outage.bucket, Key="reports/daily/wallet-transactions_2026-10-01_2026-10-01.csv"
         )["Body"]
         .read()
     )
@@ -133,7 +133,7 @@ def test_failed_multipart_upload_is_aborted_not_left_incomplete(
     monkeypatch.setattr(S3Storage, "MULTIPART_THRESHOLD", 5 * 1024 * 1024)
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(20 * 1024 * 1024))
-    storage = open_storage("s3://fault-bucket/aborted", outage.url)  # moto's state is shared
+    storage = open_storage(f"s3://{outage.bucket}/aborted", outage.url)  # moto's state is shared
     parts = {"n": 0}
 
     def stop_server_at_third_part(**kwargs):
@@ -142,15 +142,15 @@ def test_failed_multipart_upload_is_aborted_not_left_incomplete(
             outage.down()
 
     storage.client.meta.events.register("before-send.s3.UploadPart", stop_server_at_third_part)
-    with pytest.raises(StorageError, match="cannot write s3://fault-bucket/aborted/daily/big"):
+    with pytest.raises(StorageError, match=f"cannot write s3://{outage.bucket}/aborted/daily/big"):
         storage.put_file(big, "daily/big.bin")
     outage.up()
-    left_by_cut = open_uploads(outage.url, "fault-bucket", "aborted/")
+    left_by_cut = open_uploads(outage.url, outage.bucket, "aborted/")
     storage.client.meta.events.unregister("before-send.s3.UploadPart", stop_server_at_third_part)
 
     storage.put_bytes(b"next", "daily/other.csv")  # the next write cleans up first
-    assert open_uploads(outage.url, "fault-bucket", "aborted/") == []
-    assert [k for k in keys(outage.url, "fault-bucket") if k.startswith("aborted/")] == [
+    assert open_uploads(outage.url, outage.bucket, "aborted/") == []
+    assert [k for k in keys(outage.url, outage.bucket) if k.startswith("aborted/")] == [
         "aborted/daily/other.csv"
     ]
     storage.put_file(big, "daily/big.bin")
@@ -167,19 +167,19 @@ def test_an_upload_left_open_by_a_killed_writer_is_aborted_by_the_next_write(
 ):
     client = boto3.client("s3", endpoint_url=outage.url)
     dead = "killed/daily/.tmp-0123-a.csv.partial"  # what a SIGKILLed writer leaves
-    client.create_multipart_upload(Bucket="fault-bucket", Key=dead)
-    client.create_multipart_upload(Bucket="fault-bucket", Key="killed/someone-elses.bin")
+    client.create_multipart_upload(Bucket=outage.bucket, Key=dead)
+    client.create_multipart_upload(Bucket=outage.bucket, Key="killed/someone-elses.bin")
 
     # Only uploads older than STALE_UPLOAD_S are aborted (a fresh one may belong to a live
     # writer); moto dates every upload 2010-11-10, so the age rule cannot be seen here.
     monkeypatch.setattr(S3Storage, "STALE_UPLOAD_S", 0)
-    open_storage("s3://fault-bucket/killed", outage.url).put_bytes(b"x", "daily/b.csv")
-    assert open_uploads(outage.url, "fault-bucket", "killed/") == ["killed/someone-elses.bin"]
+    open_storage(f"s3://{outage.bucket}/killed", outage.url).put_bytes(b"x", "daily/b.csv")
+    assert open_uploads(outage.url, outage.bucket, "killed/") == ["killed/someone-elses.bin"]
     record_fault("multipart upload left open by a killed writer, aborted later", survived=True)
 
 
 def test_throttling_and_reset_connections_are_retried(outage, record_fault):
-    storage = open_storage("s3://fault-bucket/x", outage.url)
+    storage = open_storage(f"s3://{outage.bucket}/x", outage.url)
     seen = {"n": 0}
 
     def flaky(request, **kwargs):
@@ -264,13 +264,13 @@ def visible_partitions(url: str, bucket: str, prefix: str) -> dict[str, dict]:
 
 def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, record_fault):
     settings = promo_env(
-        PROMO_MARTS_URI="s3://fault-bucket/marts", PROMO_S3_ENDPOINT_URL=outage.url
+        PROMO_MARTS_URI=f"s3://{outage.bucket}/marts", PROMO_S3_ENDPOINT_URL=outage.url
     )
     generate(LocalStorage(settings.landing_uri), date(2026, 10, 23), 2, seed=8, scale=150)
     assert run_dimensions(settings).success
     # The lake first; the fault run then builds the warehouse and publishes.
     assert run_daily(settings, "2026-10-23", "2026-10-24", selection=INGESTION_KEYS).success
-    watcher = stop_when_published(outage, "fault-bucket", "marts/", 3)
+    watcher = stop_when_published(outage, outage.bucket, "marts/", 3)
     failed = run_daily(settings, "2026-10-23", "2026-10-24")
     watcher.join(5)
     assert not failed.success
@@ -280,12 +280,12 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
     while error is not None:  # the step error wraps the storage error that says why
         message += error.message
         error = error.cause
-    assert "cannot write s3://fault-bucket/marts/" in message, message[-2000:]
+    assert f"cannot write s3://{outage.bucket}/marts/" in message, message[-2000:]
     assert FAKE_SECRET not in message and FAKE_KEY_ID not in message
 
     outage.up()  # moto's state lives in this process: the bucket is as the outage left it
-    left_by_cut = {k for k in keys(outage.url, "fault-bucket") if "/.tmp-" in k}
-    cut = visible_partitions(outage.url, "fault-bucket", "marts/")
+    left_by_cut = {k for k in keys(outage.url, outage.bucket) if "/.tmp-" in k}
+    cut = visible_partitions(outage.url, outage.bucket, "marts/")
     with_part = {f: p for f, p in cut.items() if "parts" in p}
     assert len(with_part) >= 3, "the server stopped after partitions became visible"
     # Data first, manifest last: a cut leaves data files without a manifest, never a
@@ -294,10 +294,10 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
 
     # The reference: the same warehouse published without a fault, to another prefix.
     reference = promo_env(
-        PROMO_MARTS_URI="s3://fault-bucket/reference", PROMO_S3_ENDPOINT_URL=outage.url
+        PROMO_MARTS_URI=f"s3://{outage.bucket}/reference", PROMO_S3_ENDPOINT_URL=outage.url
     )
     assert run_daily(reference, "2026-10-23", "2026-10-24", selection=PUBLISHED_KEYS).success
-    expected = visible_partitions(outage.url, "fault-bucket", "reference/")
+    expected = visible_partitions(outage.url, outage.bucket, "reference/")
     for folder, seen in with_part.items():  # no partial data file is visible
         want = expected[folder.replace("marts/", "reference/", 1)]
         assert seen["parts"].keys() == want["parts"].keys(), f"{folder}: other content"
@@ -308,7 +308,7 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
             assert seen["manifest"]["rows"] == want["manifest"]["rows"], folder
 
     assert run_daily(settings, "2026-10-23", "2026-10-24").success
-    final = visible_partitions(outage.url, "fault-bucket", "marts/")
+    final = visible_partitions(outage.url, outage.bucket, "marts/")
     assert {f.replace("marts/", "reference/", 1) for f in final} == set(expected)
     for folder, seen in final.items():
         want = expected[folder.replace("marts/", "reference/", 1)]
@@ -317,7 +317,7 @@ def test_server_stops_mid_publish_then_a_rerun_completes(outage, promo_env, reco
         assert seen["manifest"]["rows"] == want["manifest"]["rows"] == frame.height
     # The cut may strand a temporary (deleting it needs the server); readers skip it, and
     # the re-run leaves none of its own.
-    assert {k for k in keys(outage.url, "fault-bucket") if "/.tmp-" in k} <= left_by_cut
+    assert {k for k in keys(outage.url, outage.bucket) if "/.tmp-" in k} <= left_by_cut
     record_fault(
         "S3 server stopped mid mart publish (after 3 partitions); re-run after restart",
         survived=True,
@@ -342,7 +342,7 @@ def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
         PROMO_S3_ENDPOINT_URL=outage.url,
         DAGSTER_HOME=str(tmp_path / "dh"),
         PROMO_REPORT_CATALOG=str(tmp_path / "none.yaml"),
-        PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", "fault-bucket")),
+        PROMO_DESTINATIONS_FILE=str(destinations_file(tmp_path / "d.yaml", outage.bucket)),
     )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -355,7 +355,7 @@ def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
                 "report_type": "user_errors",
                 "filters": {"campaign_id": "cmp_everyday_points"},
                 "date_range": {"start": "2026-10-22", "end": "2026-10-28"},
-                "delivery": {"destination": "s3", "bucket": "fault-bucket", "prefix": "r/"},
+                "delivery": {"destination": "s3", "bucket": outage.bucket, "prefix": "r/"},
                 "frequency": "one_time",
             }
         )
@@ -366,7 +366,7 @@ def test_a_report_failing_on_s3_is_creation_failed_and_no_secret_leaks(
     assert "Creation Failed: cannot" in out.err
     with DagsterInstance.get() as instance:
         (entry,) = one_time_reports(instance, ZoneInfo("Europe/Berlin"))
-        assert entry.status == "Creation Failed" and "fault-bucket" in entry.reason
+        assert entry.status == "Creation Failed" and outage.bucket in entry.reason
         logs = "\n".join(
             str(r.dagster_event or r.user_message) for r in instance.all_logs(entry.run_id)
         )

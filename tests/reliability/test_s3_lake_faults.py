@@ -51,11 +51,11 @@ def stop_when_lake_has(server: Outage, bucket: str, n: int) -> threading.Thread:
 def test_s3_outage_during_ingestion_then_a_rerun_equals_a_clean_run(outage, tmp_path, record_fault):
     landing = make_landing(tmp_path / "landing")
     local_run = local_reference(landing, tmp_path / "local")
-    env = s3_env(tmp_path / "home", outage.url, "fault-bucket")
+    env = s3_env(tmp_path / "home", outage.url, outage.bucket)
     settings = Settings.from_env(env)
     upload(landing, settings.landing_uri, outage.url)
     assert run_dimensions(settings).success
-    watcher = stop_when_lake_has(outage, "fault-bucket", 2)
+    watcher = stop_when_lake_has(outage, outage.bucket, 2)
     failed = run_daily(settings, LOCAL_FIRST, LOCAL_LAST, selection=INGESTION_KEYS)
     watcher.join(5)
     assert not failed.success
@@ -65,7 +65,7 @@ def test_s3_outage_during_ingestion_then_a_rerun_equals_a_clean_run(outage, tmp_
         while error is not None:
             messages.append(error.message)
             error = error.cause
-    assert any("s3://fault-bucket/" in m for m in messages), messages[-3:]
+    assert any(f"s3://{outage.bucket}/" in m for m in messages), messages[-3:]
 
     outage.up()  # moto keeps its state in this process: the bucket as the outage left it
     assert run_daily(settings, LOCAL_FIRST, LOCAL_LAST).success

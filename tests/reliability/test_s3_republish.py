@@ -46,13 +46,13 @@ def build_day(con, rows: int) -> None:
     """)
 
 
-def folder_state(url: str) -> tuple[dict, dict[str, bytes]]:
+def folder_state(url: str, bucket: str) -> tuple[dict, dict[str, bytes]]:
     """The day folder as a reader finds it: its manifest and its data files (by name)."""
     client = boto3.client("s3", endpoint_url=url)
-    listed = client.list_objects_v2(Bucket="fault-bucket", Prefix=f"{FOLDER}/")
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{FOLDER}/")
     names = [o["Key"].rpartition("/")[2] for o in listed.get("Contents", [])]
     body = {
-        n: client.get_object(Bucket="fault-bucket", Key=f"{FOLDER}/{n}")["Body"].read()
+        n: client.get_object(Bucket=bucket, Key=f"{FOLDER}/{n}")["Body"].read()
         for n in names
         if not n.startswith(".tmp-")
     }
@@ -103,7 +103,7 @@ def test_network_cut_while_republishing_a_day_to_s3_never_pairs_a_new_manifest_w
     build_day(con, 300)
     before = publish_partition(
         con,
-        open_storage("s3://fault-bucket/marts", outage.url),
+        open_storage(f"s3://{outage.bucket}/marts", outage.url),
         WALLET_TRANSACTIONS,
         DAY,
         tmp_path,
@@ -112,13 +112,13 @@ def test_network_cut_while_republishing_a_day_to_s3_never_pairs_a_new_manifest_w
     assert before["rows"] == 300
 
     build_day(con, 500)  # the day changed: a late file, a correction
-    storage = open_storage("s3://fault-bucket/marts", outage.url)
+    storage = open_storage(f"s3://{outage.bucket}/marts", outage.url)
     cut_at_second_put(storage, outage)
     with pytest.raises(StorageError):
         publish_partition(con, storage, WALLET_TRANSACTIONS, DAY, tmp_path, contract)
     outage.up()  # moto's state lives in this process: the bucket is as the cut left it
 
-    manifest, files = folder_state(outage.url)
+    manifest, files = folder_state(outage.url, outage.bucket)
     named = manifest.get("file", "part-0.parquet")
     assert named in files, f"the manifest names {named}, which is not there: {sorted(files)}"
     frame = pl.read_parquet(files[named])
@@ -126,7 +126,7 @@ def test_network_cut_while_republishing_a_day_to_s3_never_pairs_a_new_manifest_w
     assert hashlib.sha256(files[named]).hexdigest() == manifest.get("sha256")
     assert manifest["rows"] == 300, "the previous, complete partition is still the one named"
     # Readers go through the manifest: they read the previous content, whole.
-    reader = open_storage("s3://fault-bucket/marts", outage.url)
+    reader = open_storage(f"s3://{outage.bucket}/marts", outage.url)
     assert list(published.daily_files(reader, "wallet_transactions")) == [DAY]
     assert report_rows(reader, tmp_path) == 300
     orphans = sorted(set(files) - {named})
@@ -134,13 +134,13 @@ def test_network_cut_while_republishing_a_day_to_s3_never_pairs_a_new_manifest_w
     # The documented recovery: run again. One data file is left, the one its manifest names.
     after = publish_partition(
         con,
-        open_storage("s3://fault-bucket/marts", outage.url),
+        open_storage(f"s3://{outage.bucket}/marts", outage.url),
         WALLET_TRANSACTIONS,
         DAY,
         tmp_path,
         contract,
     )
-    manifest, files = folder_state(outage.url)
+    manifest, files = folder_state(outage.url, outage.bucket)
     assert list(files) == [manifest["file"]] == [after["file"]]
     assert manifest["rows"] == pl.read_parquet(files[manifest["file"]]).height == 500
     assert hashlib.sha256(files[manifest["file"]]).hexdigest() == manifest["sha256"]
