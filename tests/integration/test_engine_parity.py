@@ -38,7 +38,7 @@ pytest.importorskip("pyspark", reason="the Spark engine is not installed (make i
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java (make install-spark)", allow_module_level=True)
 
-pytestmark = [pytest.mark.integration, pytest.mark.spark]
+pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
 
 ENGINES = ("duckdb", "spark")
 MARTS = (*DAILY_MART_NAMES, "user_ledger")

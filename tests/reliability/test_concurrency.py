@@ -37,7 +37,7 @@ from resources.storage import LocalStorage
 from tests.conftest import make_env, raw_views
 from tests.helpers import DAILY_MART_NAMES, RANGE_START_TAG, run_daily, run_dimensions
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "orchestration.cli"]
 TZ = "Asia/Kathmandu"  # +05:45: every local day draws on two UTC folders
