@@ -51,7 +51,8 @@ A, B = ("2026-10-02", "2026-10-03"), ("2026-10-03", "2026-10-04")
 
 
 def materialize(days: tuple[str, str]) -> list[str]:
-    return [*CLI, "materialize", "--start", days[0], "--end", days[1]]
+    # --verbose: Dagster's own lines on stdout (the interrupted run says so there)
+    return [*CLI, "materialize", "--verbose", "--start", days[0], "--end", days[1]]
 
 
 def says(log: Path, text: str):

@@ -247,14 +247,22 @@ def scenario(tmp_path_factory):
             )
             backfills = {
                 "2026-10-22": start(
-                    [*CLI, "materialize", "--start", "2026-10-22", "--end", "2026-10-24"],
+                    [
+                        *CLI,
+                        "materialize",
+                        "--verbose",
+                        "--start",
+                        "2026-10-22",
+                        "--end",
+                        "2026-10-24",
+                    ],
                     env,
                     logs / "a.log",
                 )
             }
             wait_for(lambda: daily_run(instance, "2026-10-22"), "the first backfill's run")
             backfills["2026-10-23"] = start(
-                [*CLI, "materialize", "--start", "2026-10-23", "--end", "2026-10-25"],
+                [*CLI, "materialize", "--verbose", "--start", "2026-10-23", "--end", "2026-10-25"],
                 env,
                 logs / "b.log",
             )

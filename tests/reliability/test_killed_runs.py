@@ -87,7 +87,8 @@ def test_a_rerun_after_a_sigkill_completes_on_its_own(
     settings = Settings.from_env()
     shutil.copytree(reference.landing_uri, settings.landing_uri)
     marts, log = Path(settings.marts_uri), tmp_path / "killed.log"
-    materialize = [*CLI, "materialize", "--start", FIRST, "--end", LAST]
+    # --verbose: dbt's own lines on stdout, which tell the moment of the kill
+    materialize = [*CLI, "materialize", "--verbose", "--start", FIRST, "--end", LAST]
 
     killed = launch(materialize, env, log)
     if phase == "dbt":
