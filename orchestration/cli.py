@@ -71,6 +71,8 @@ def cmd_materialize(args: argparse.Namespace, settings: Settings) -> int:
     if args.end < args.start:
         print(f"error: --end {args.end} is before --start {args.start}", file=sys.stderr)
         return 2
+    with open_instance(settings):  # an unreachable instance: one line, before any output
+        pass
     log = None if args.verbose else run_log_path(settings, "materialize")
     tty = sys.stdout.isatty()
     if log:
