@@ -112,10 +112,6 @@ class Settings:
     git_branch: str = "main"
 
     @property
-    def notify_webhook_url(self) -> str | None:
-        return self.alerts.webhook_url
-
-    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.account_timezone)
 

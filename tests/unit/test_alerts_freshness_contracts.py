@@ -96,7 +96,7 @@ def test_alert_settings_are_read_and_secrets_never_shown():
     )
     shown = str(s.describe()) + repr(s)
     assert "SECRET" not in shown and "hooks.example.com" in shown
-    assert s.notify_webhook_url.endswith("SECRET-PATH")  # the value itself is kept
+    assert s.alerts.webhook_url.endswith("SECRET-PATH")  # the value itself is kept
     quiet = Settings.from_env({})
     assert not quiet.alerts.slack and not quiet.alerts.email and quiet.alerts.webhook_url is None
 
