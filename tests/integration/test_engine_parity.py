@@ -8,7 +8,7 @@ back, the same rows and types. Three states: a full build, a re-run of the DST d
 and a day whose landing folder was emptied (its rows must disappear on both). A report
 created from each engine's marts is the same file too.
 
-Skipped without pyspark or Java (`make install-spark`). By hand:
+`make test` installs pyspark and Java first (`make install-spark`); skipped without them. By hand:
 `.venv/bin/python -m pytest -m spark -s tests/integration/test_engine_parity.py`.
 """
 
@@ -38,7 +38,7 @@ pytest.importorskip("pyspark", reason="the Spark engine is not installed (make i
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java (make install-spark)", allow_module_level=True)
 
-pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 ENGINES = ("duckdb", "spark")
 MARTS = (*DAILY_MART_NAMES, "user_ledger")
