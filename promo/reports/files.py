@@ -6,12 +6,10 @@ second part, part 1 is moved into a ZIP once and every later part is deflated st
 into its ZIP entry as polars renders it (no part files written and read back). Every part
 is hashed as it is written, and the ZIP as it is written.
 
-Writing runs in the caller's thread. Two threaded designs were measured and dropped (on
-the shared 2-core machine, interleaved runs): a writer thread that wrote a whole chunk
-while the caller fetched and validated the next one held a second chunk in memory
-(+45-60 MB at 10 M rows, too close to the 1 GiB budget) and cost ~10 % more CPU; a byte
-worker that hashed and deflated while polars rendered cost ~4 % more CPU. Neither was
-faster (polars renders on its own threads, which likely overlap the sink already).
+A `PartWriter` is used by one thread at a time: the export engine calls it from its
+writer thread, one chunk after another (promo.reports.engine `_Pending`). A byte worker
+that hashed and deflated while polars rendered was measured and dropped: ~4 % more CPU
+and no faster (polars renders on its own threads, which overlap the sink already).
 """
 
 from __future__ import annotations
