@@ -78,7 +78,8 @@ def render_engines(section: dict) -> list[str]:
         "`promo_daily` job on each engine, `PROMO_ENGINE=duckdb` then `PROMO_ENGINE=spark` "
         "(a local Spark session: pyspark's JVM on this machine, the `spark` target). Whole "
         "processes: wall time includes Python's imports and, for Spark, the JVM's start. "
-        "Peak RSS counts the step and the children it waited for (the JVM). *Growth*: the "
+        "CPU s and peak RSS count the step and the JVM (read from /proc before the step "
+        "exits; a run before 2026-12-02 05:50 UTC missed the JVM). *Growth*: the "
         "time at the largest size over the time at the smallest, per engine. Nothing here "
         "was measured on a cluster: see docs/scale-out.md for what was tested and what was "
         "not.",

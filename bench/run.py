@@ -87,11 +87,13 @@ def measure(step: str, *args: str, env: dict[str, str] | None = None) -> dict:
     if status != 0:
         raise SystemExit(f"benchmark step {step} failed (status {status}): {' '.join(cmd)}")
     result = json.loads(out.decode().strip().splitlines()[-1])
-    cpu = usage.ru_utime + usage.ru_stime  # the step and the children it waited for
+    # The step and the children it waited for, plus those still running when it reported
+    # (Spark's JVM): bench.steps.live_descendants.
+    cpu = usage.ru_utime + usage.ru_stime + result.pop("live_children_cpu_s", 0)
     row = {
         "step": step,
         "seconds": round(seconds, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024 + result.pop("live_children_peak_rss_mb", 0)),
         "cpu_s": round(cpu, 1),
         "load1_before": load_before,
         "others_cores": round(max(0.0, busy - cpu) / seconds, 2),

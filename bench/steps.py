@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import date, timedelta
@@ -426,6 +427,37 @@ def bound(args) -> dict:
     }
 
 
+def live_descendants() -> dict:
+    """CPU seconds and peak RSS of this process's descendants that are still running (read
+    from /proc). The benchmark's parent counts only the children it waits for; Spark's
+    JVM (the dbt step with PROMO_ENGINE=spark) is a grandchild that is killed, not waited
+    for, when the step exits: without this its CPU and memory would be missed, and its
+    CPU would show up as other processes' load."""
+    procs = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            procs[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, (ppid, _) in procs.items() if ppid in frontier} - mine
+        mine |= frontier
+    ticks, peak_kb = 0, 0
+    for pid in mine:
+        ticks += procs[pid][1]
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            peak_kb += int(status.split("VmHWM:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            pass
+    return {
+        "live_children_cpu_s": round(ticks / os.sysconf("SC_CLK_TCK"), 1),
+        "live_children_peak_rss_mb": round(peak_kb / 1024),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="step", required=True)
@@ -468,7 +500,7 @@ def main() -> int:
         "export": export,
         "bound": bound,
     }
-    print(json.dumps(steps[args.step](args)))
+    print(json.dumps(steps[args.step](args) | live_descendants()))
     return 0
 
 
