@@ -13,18 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import yaml
 
 from promo import names, yamlfile
-from promo.reports.catalog import Catalog
+from promo.layout import slugify
 from promo.reports.destinations import Destinations
-from promo.reports.files import slugify
 from promo.reports.spec import ReportSpec
 from promo.reports.spec_errors import SpecError
 from promo.reports.spec_fields import Interval
 from promo.reports.spec_io import load_spec
+
+if TYPE_CHECKING:  # polars, which the catalog is read with, costs 0.13 s to import
+    from promo.reports.catalog import Catalog
 
 # Catalog-level facts about an entry, not part of the report's spec (or its fingerprint).
 META_KEYS = ("created_by", "created_on")

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from promo import layout
 from promo.reports.catalog import Catalog
 from promo.reports.engine import ReportRequest
-from promo.reports.files import slugify
 from promo.reports.run_config import CREATED_BY, NOW, PREPARED, spec_of_run_config
 from promo.reports.spec import ReportSpec
 from promo.reports.windows import Window
@@ -26,7 +25,7 @@ from promo.reports.windows import Window
 
 def report_folder(spec: ReportSpec, run_id: str | None = None) -> str:
     """Where a report's files go under its destination (see `layout.report_folder`)."""
-    return layout.report_folder(slugify(spec.name), spec.fingerprint, run_id)
+    return layout.report_folder(layout.slugify(spec.name), spec.fingerprint, run_id)
 
 
 def bind(spec: ReportSpec, catalog: Catalog) -> dict[str, Any]:
