@@ -98,7 +98,7 @@ def one_time_reports(
             )
         )
     if instance.root_directory:
-        save_facts(Path(instance.root_directory), found)
+        save_facts(Path(instance.root_directory), found, every_run=run_ids is None)
     return entries
 
 

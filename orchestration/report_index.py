@@ -57,17 +57,22 @@ def load_facts(dagster_home: Path) -> dict[str, dict]:
     return data.get("runs", {}) if isinstance(data, dict) else {}
 
 
-def save_facts(dagster_home: Path, facts: Mapping[str, tuple[str, RunFacts]]) -> None:
-    """Record finished runs' facts (run id -> (status, facts)); best effort: a home that
-    cannot be written only keeps the list on the slower path."""
+def save_facts(
+    dagster_home: Path, facts: Mapping[str, tuple[str, RunFacts]], every_run: bool = False
+) -> None:
+    """Record finished runs' facts (run id -> (status, facts)); `every_run`: these are all
+    the report runs, forget the others (deleted from the instance). Best effort: a home
+    that cannot be written only keeps the list on the slower path."""
     new = {run_id: {"status": s, **vars(f)} for run_id, (s, f) in facts.items() if s in FINAL}
     known = load_facts(dagster_home)
-    if not new or all(known.get(k) == v for k, v in new.items()):
+    kept = {k: v for k, v in known.items() if k in facts} if every_run else known
+    merged = {**kept, **new}
+    if merged == known:
         return
     path = facts_path(dagster_home)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps({"runs": {**known, **new}}, sort_keys=True))
+        tmp.write_text(json.dumps({"runs": merged}, sort_keys=True))
         tmp.replace(path)
     except OSError:
         tmp.unlink(missing_ok=True)
