@@ -18,7 +18,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from dagster import Array, Enum, EnumValue, Field, Noneable, Permissive, Shape, String
 from pydantic import BaseModel
 
-from promo.reports.request import CREATED_BY, NOW, PREPARED
+from promo.reports.run_config import CREATED_BY, NOW, PREPARED
 from promo.reports.spec import ReportSpec
 
 # A one-time report's frequency is implied by the job.

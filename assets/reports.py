@@ -48,14 +48,8 @@ from promo.reports.destinations import (
 )
 from promo.reports.engine import Delivered, ReportDataMissing, ReportRequest, export_report
 from promo.reports.recurring import RecurringReport
-from promo.reports.request import (
-    CREATED_BY,
-    NOW,
-    from_run_config,
-    prepare,
-    report_folder,
-    spec_of_run_config,
-)
+from promo.reports.request import from_run_config, prepare, report_folder
+from promo.reports.run_config import CREATED_BY, NOW, report_tags, spec_of_run_config
 from promo.reports.spec import ReportSpec
 from promo.reports.spec_errors import SpecError
 from promo.reports.spec_fields import Interval
@@ -141,19 +135,6 @@ def delivered_metadata(delivered: Delivered) -> dict[str, Any]:
         "parts": len(delivered.parts),
         "window": MetadataValue.json(delivered.manifest["window"]),
     }
-
-
-def report_tags(config: dict[str, Any]) -> dict[str, str]:
-    """The run tags that make a run a line of `report list` (name, types, created by),
-    from a one-time report's run config."""
-    values = {
-        names.REPORT_NAME_TAG: config.get("name"),
-        names.REPORT_TYPE_TAG: config.get("report_type"),
-        names.PROMOTION_TYPE_TAG: config.get("promotion_type"),
-        names.CREATED_BY_TAG: config.get(CREATED_BY),
-        names.DESTINATION_TAG: delivery_label(config.get("delivery")),
-    }
-    return {k: str(v) for k, v in values.items() if v is not None}
 
 
 # --------------------------------------------------------------------------- one-time

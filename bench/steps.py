@@ -458,6 +458,50 @@ def live_descendants() -> dict:
     }
 
 
+# ------------------------------------------------------------------ start-up
+def _timed_runs(argv: list[str], runs: int) -> tuple[float, float, str]:
+    """Median wall and CPU seconds of `runs` whole processes (interpreter start and imports
+    included: what a user waits for), and the last run's output."""
+    import resource
+    import statistics
+    import subprocess
+
+    walls, cpus, out = [], [], ""
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        if proc.returncode not in (0, 1):  # 1: a report that failed is still timed
+            raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-500:]}")
+        out = proc.stdout
+    return round(statistics.median(walls), 2), round(statistics.median(cpus), 2), out
+
+
+def startup(args) -> dict:
+    """`promo-reports --help`, `report list` and (with --spec) `report create` timed as
+    whole processes on the PROMO_HOME of the environment (medians of --runs)."""
+    exe = str(Path(sys.executable).parent / "promo-reports")
+    user = ["--user", args.user] if args.user else []
+    help_s, help_cpu, _ = _timed_runs([exe, "--help"], args.runs)
+    list_s, list_cpu, listed = _timed_runs([exe, "report", *user, "list", "--json"], args.runs)
+    out = {
+        "help_s": help_s,
+        "help_cpu_s": help_cpu,
+        "list_s": list_s,
+        "list_cpu_s": list_cpu,
+        "reports_listed": len(json.loads(listed)),
+        "work_s": list_s,
+    }
+    if args.spec:
+        create = [exe, "report", *user, "create", "--spec", args.spec]
+        create += ["--now", args.now] if args.now else []
+        out["create_s"], out["create_cpu_s"], _ = _timed_runs(create, args.runs)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="step", required=True)
@@ -488,6 +532,11 @@ def main() -> int:
             p.add_argument("--profile", help="write cProfile stats to this file")
         if name == "bound":
             p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p = sub.add_parser("startup", help="whole-process times of --help, report list/create")
+    p.add_argument("--runs", type=int, default=5, help="runs per command (the median counts)")
+    p.add_argument("--user", help="the acting user of the report commands (else PROMO_USER)")
+    p.add_argument("--spec", help="a one-time report spec to time `report create` with")
+    p.add_argument("--now", help="`report create --now` (a fixed clock for date presets)")
     args = parser.parse_args()
     steps = {
         "generate": generate,
@@ -499,6 +548,7 @@ def main() -> int:
         "synthetic-mart": synthetic_mart,
         "export": export,
         "bound": bound,
+        "startup": startup,
     }
     print(json.dumps(steps[args.step](args) | live_descendants()))
     return 0

@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_audit_log(settings)
-    from orchestration.instance import InstanceError
+    from orchestration.instance_config import InstanceError
     from orchestration.preflight import UnreachableStorage, check_s3
 
     try:

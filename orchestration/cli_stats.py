@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestration.settings import Settings
 from promo.stats import GRANULARITIES, KPIS, REWARD_TYPE_LABELS, dumps, format_value, loads
-from promo.storage import Storage, StorageError
+
+if TYPE_CHECKING:  # pyarrow, behind the storage protocol, costs 0.1 s to import
+    from promo.storage import Storage
 
 INDEX_KEY = "stats/index.json"
 MATERIALIZE_HINT = (
@@ -45,6 +47,7 @@ def add_stats_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from promo.storage import StorageError
     from resources.storage import open_storage  # lazy: cloud clients cost seconds to import
 
     storage = open_storage(settings.marts_uri, settings.s3_endpoint_url)

@@ -11,21 +11,22 @@ from __future__ import annotations
 import logging
 import warnings
 
-from dagster import BetaWarning, Definitions, EnvVar
+from dagster import BetaWarning, Definitions
 
 from assets.dbt import build_dbt_assets
 from assets.ingestion import ingestion_assets
 from assets.publish import build_publish_assets, published_key
-from assets.reports import ReportSettings, build_recurring_asset, one_time_report_job
+from assets.reports import build_recurring_asset, one_time_report_job
 from assets.stats import build_stats_assets
 from orchestration.catalog import catalogued
 from orchestration.freshness import build_freshness_sensor, marts_policy
 from orchestration.jobs import daily_job, dimensions_job, rebuild_job
 from orchestration.notifications import build_channel_sensors, build_failure_sensor
 from orchestration.partitions import daily_partitions
+from orchestration.report_runs import report_settings
 from orchestration.report_sensors import build_report_job, build_report_sensor
 from orchestration.sensors import build_landing_sensor
-from orchestration.settings import AZURE_CONNECTION_STRING, Settings
+from orchestration.settings import Settings
 from promo import names
 from promo.marts import MARTS
 from promo.reports.recurring import load_catalog_file
@@ -43,22 +44,6 @@ warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_poli
 warnings.filterwarnings(
     "ignore", category=BetaWarning, message=".*(source_code_references|CodeReference).*"
 )
-
-
-def report_settings(settings: Settings) -> ReportSettings:
-    return ReportSettings(
-        marts_uri=settings.marts_uri,
-        lake_uri=settings.lake_uri,
-        downloads_dir=str(settings.downloads_dir),
-        timezone=settings.account_timezone,
-        s3_endpoint_url=settings.s3_endpoint_url,
-        destinations_file=str(settings.destinations_file) if settings.destinations_file else None,
-        azure_account_url=settings.azure_account_url,
-        # Named, not copied: the account key stays out of the resource's config in the UI.
-        azure_connection_string=EnvVar(AZURE_CONNECTION_STRING)
-        if settings.azure_connection_string
-        else None,
-    )
 
 
 def warehouse_resource(settings: Settings) -> WarehouseResource:

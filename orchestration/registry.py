@@ -16,92 +16,37 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
-from assets.reports import report_partitions, report_tags
 from orchestration.instance import ensure_dagster_home
-from orchestration.report_sensors import next_delivery
+from orchestration.report_entries import (
+    ReportEntry,
+    RunFacts,
+    destination_of,
+    one_time_entry,
+    recurring_reports,
+)
+from orchestration.report_index import FINAL, save_facts
 from orchestration.settings import REPO_ROOT, Settings
 from promo import names
-from promo.reports.recurring import load_catalog_file
-from promo.reports.request import spec_of_run_config
 
-STATUS = {
-    DagsterRunStatus.SUCCESS: "Created",
-    DagsterRunStatus.FAILURE: "Creation Failed",
-    DagsterRunStatus.CANCELED: "Creation Failed",
-}
-
-
-@dataclass
-class ReportEntry:
-    name: str
-    kind: str  # one_time | recurring
-    promotion_type: str
-    report_type: str
-    status: str  # Creating | Created | Creation Failed | Active | Stopped
-    created_by: str | None
-    created_on: str | None  # account timezone, ISO 8601
-    frequency: str | None = None
-    next_run: str | None = None
-    location: str | None = None
-    rows: int | None = None  # a Created one-time report's data rows
-    reason: str | None = None
-    run_id: str | None = None
-    report_id: str | None = None
-    # Where it is delivered: `download`, a configured destination's name, or `s3:<bucket>`
-    # (the older form of a spec).
-    destination: str | None = None
-    # The report's spec (read-only), for `show` in the API and the page; not part of the
-    # CLI's `report list --json` lines.
-    configuration: dict | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def id(self) -> str | None:
-        """The API's id: a one-time report's run id, a recurring report's report id."""
-        return self.run_id if self.kind == "one_time" else self.report_id
-
-    @property
-    def delivered_for_download(self) -> bool:
-        delivery = (self.configuration or {}).get("delivery") or {}
-        return delivery.get("destination", "download") == "download"  # the spec's default
-
-    def __post_init__(self) -> None:
-        if self.destination is None and self.configuration is not None:
-            self.destination = destination_of(self.configuration)
-
-    def as_dict(self) -> dict:
-        out = asdict(self)
-        out.pop("configuration")
-        return out
+__all__ = [
+    "ReportEntry",
+    "destination_of",
+    "one_time_reports",
+    "recurring_reports",
+    "set_switch",
+    "stored_switch_status",
+]
 
 
-def destination_of(configuration: dict) -> str:
-    """A spec's destination as lists show it (see `ReportEntry.destination`)."""
-    delivery = configuration.get("delivery") or {}
-    kind = delivery.get("destination", "download")
-    if kind == "cloud":
-        return str(delivery.get("name"))
-    if kind == "s3":
-        return f"s3:{delivery.get('bucket')}"
-    return str(kind)
-
-
-def _local(ts: float | None, tz: ZoneInfo) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).astimezone(tz).isoformat(timespec="seconds")
-
-
-def _failure_reason(instance: DagsterInstance, run) -> str | None:
-    if run.tags.get(names.FAILURE_REASON_TAG):
-        return run.tags[names.FAILURE_REASON_TAG]
-    for record in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE):
+def _failure_reason(instance: DagsterInstance, run_id: str) -> str | None:
+    """The failed step's own description, else its error (a run's reason tag, which wins,
+    is read with the other tags)."""
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
         data = record.dagster_event.step_failure_data
         if data.user_failure_data and data.user_failure_data.description:
             return data.user_failure_data.description
@@ -110,53 +55,50 @@ def _failure_reason(instance: DagsterInstance, run) -> str | None:
     return None
 
 
-def _delivered(instance: DagsterInstance, run_id: str) -> tuple[str | None, int | None]:
+def _delivered(instance: DagsterInstance, run_id: str) -> RunFacts:
     """Where the report's file was delivered, and its rows (the report's materialization)."""
     for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
         meta = record.dagster_event.event_specific_data.materialization.metadata
         if "location" in meta:
             rows = meta.get("rows")
-            return meta["location"].value, int(rows.value) if rows is not None else None
-    return None, None
+            return RunFacts(meta["location"].value, int(rows.value) if rows is not None else None)
+    return RunFacts()
 
 
-def _report_tags(run) -> dict[str, str]:
-    """The report's name, types and creator: the run's tags, else its launch config (a
-    run launched from the UI gets its tags only once its step starts)."""
-    return {**report_tags({"created_by": "dagster-ui", **_run_config(run)}), **run.tags}
-
-
-def _run_config(run) -> dict:
-    return (run.run_config or {}).get("ops", {}).get("create_report", {}).get("config", {})
+def _facts(instance: DagsterInstance, run) -> RunFacts:
+    """What the event log adds to a run's line (nothing until it has finished)."""
+    status = run.status.value
+    if status == "SUCCESS":
+        return _delivered(instance, run.run_id)
+    if status in FINAL and not run.tags.get(names.FAILURE_REASON_TAG):
+        return RunFacts(reason=_failure_reason(instance, run.run_id))
+    return RunFacts()
 
 
 def one_time_reports(
     instance: DagsterInstance, tz: ZoneInfo, run_ids: list[str] | None = None
 ) -> list[ReportEntry]:
-    """One-time reports, newest first (or only those of `run_ids`)."""
-    entries = []
+    """One-time reports, newest first (or only those of `run_ids`), through Dagster's API.
+    What the event logs of finished runs hold is recorded in DAGSTER_HOME, for
+    `report list` to read without Dagster next time (`orchestration.report_index`)."""
+    entries, found = [], {}
     runs = RunsFilter(job_name=names.ONE_TIME_REPORT_JOB, run_ids=run_ids)
     for record in instance.get_run_records(runs):
         run = record.dagster_run
-        status = STATUS.get(run.status, "Creating")
-        tags = _report_tags(run)
-        location, rows = _delivered(instance, run.run_id) if status == "Created" else (None, None)
+        facts = found[run.run_id] = run.status.value, _facts(instance, run)
         entries.append(
-            ReportEntry(
-                name=tags.get(names.REPORT_NAME_TAG, "?"),
-                kind="one_time",
-                promotion_type=tags.get(names.PROMOTION_TYPE_TAG, "?"),
-                report_type=tags.get(names.REPORT_TYPE_TAG, "?"),
-                status=status,
-                created_by=tags.get(names.CREATED_BY_TAG),
-                created_on=_local(record.create_timestamp.timestamp(), tz),
-                location=location,
-                rows=rows,
-                reason=_failure_reason(instance, run) if status == "Creation Failed" else None,
-                run_id=run.run_id,
-                configuration=spec_of_run_config(_run_config(run)),
+            one_time_entry(
+                run.run_id,
+                run.status.value,
+                run.tags,
+                run.run_config,
+                record.create_timestamp,
+                tz,
+                facts[1],
             )
         )
+    if instance.root_directory:
+        save_facts(Path(instance.root_directory), found, every_run=run_ids is None)
     return entries
 
 
@@ -233,55 +175,3 @@ def stored_switch_status(instance: DagsterInstance) -> dict[str, str]:
         if state.status.value in ("RUNNING", "STOPPED"):
             out[state.name] = state.status.value
     return out
-
-
-def _next_run(report, settings: Settings, now: datetime) -> str:
-    """The earliest time the next period can be delivered (it waits for its data)."""
-    partitions = report_partitions(report, settings.partition_start, settings.tz)
-    due = next_delivery(partitions, now.astimezone(settings.tz), settings.report_hour)
-    return due.isoformat(timespec="seconds")
-
-
-def recurring_reports(
-    settings: Settings, statuses: dict[str, str], now: datetime | None = None
-) -> list[ReportEntry]:
-    """The catalog's reports with the status of their switches (`stored_switch_status`);
-    entries that are not valid specs are listed as Invalid, never dropped."""
-    reports, invalid = load_catalog_file(
-        settings.report_catalog, destinations=settings.destinations
-    )
-    now = now or datetime.now(UTC)
-    entries = []
-    for report in reports:
-        running = statuses.get(report.switch_name, "RUNNING") == "RUNNING"
-        status = "Active" if running else "Stopped"
-        spec = report.spec
-        entries.append(
-            ReportEntry(
-                name=spec.name,
-                kind="recurring",
-                promotion_type=spec.promotion_type.value,
-                report_type=spec.report_type.value,
-                status=status,
-                created_by=report.entry.get("created_by"),
-                created_on=report.entry.get("created_on"),
-                frequency=spec.frequency.label,
-                next_run=_next_run(report, settings, now) if running else None,
-                report_id=report.report_id,
-                configuration=spec.to_dict(),
-            )
-        )
-    for bad in invalid:
-        entries.append(
-            ReportEntry(
-                name=bad.name,
-                kind="recurring",
-                promotion_type="?",
-                report_type="?",
-                status="Invalid",
-                created_by=None,
-                created_on=None,
-                reason="; ".join(bad.problems),
-            )
-        )
-    return entries

@@ -22,16 +22,40 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance, DagsterRunStatus, Definitions, JobDefinition, RunsFilter
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    Definitions,
+    EnvVar,
+    JobDefinition,
+    RunsFilter,
+)
 
-from assets.reports import one_time_report_job, report_tags
-from orchestration.location import report_settings
+from assets.reports import ReportSettings, one_time_report_job, report_tags
 from orchestration.recovery import process_tags
-from orchestration.settings import REPO_ROOT, Settings
+from orchestration.settings import AZURE_CONNECTION_STRING, REPO_ROOT, Settings
 from promo import names
 
 LAUNCHER_TAG = "promo/launcher"  # "service": started by start_detached
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def report_settings(settings: Settings) -> ReportSettings:
+    """The report resource of these settings (here, not in `orchestration.location`: a
+    one-time report runs without loading the code location, dbt's manifest included)."""
+    return ReportSettings(
+        marts_uri=settings.marts_uri,
+        lake_uri=settings.lake_uri,
+        downloads_dir=str(settings.downloads_dir),
+        timezone=settings.account_timezone,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        destinations_file=str(settings.destinations_file) if settings.destinations_file else None,
+        azure_account_url=settings.azure_account_url,
+        # Named, not copied: the account key stays out of the resource's config in the UI.
+        azure_connection_string=EnvVar(AZURE_CONNECTION_STRING)
+        if settings.azure_connection_string
+        else None,
+    )
 
 
 def report_job(settings: Settings) -> JobDefinition:

@@ -73,16 +73,6 @@ def recent_periods(
     return out
 
 
-def next_delivery(partitions: TimeWindowPartitionsDefinition, now: datetime, hour: int):
-    """When the next period not yet due will be due (for `report list`)."""
-    for period in recent_periods(partitions, now, hour, 1):
-        if period.due > now:  # the last completed period, before its hour
-            return period.due
-    current = partitions.get_partition_key_for_timestamp(now.timestamp())  # not ended yet
-    end = partitions.time_window_for_partition_key(current).end
-    return earliest_delivery(end, hour, ZoneInfo(partitions.timezone))
-
-
 def plan(
     periods: list[Period], published: set[str], now: datetime, since: datetime
 ) -> tuple[list[Period], list[str]]:

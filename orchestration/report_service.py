@@ -60,7 +60,7 @@ class Created:
     background), or a recurring report's entry with a warning if its schedule could not be
     checked."""
 
-    entry: Any  # orchestration.registry.ReportEntry
+    entry: Any  # orchestration.report_entries.ReportEntry
     warning: str | None = None
 
 
@@ -187,6 +187,17 @@ class ReportService:
 
     # ------------------------------------------------------------------ reading
     def _entries(self, one_time: bool = True, recurring: bool = True) -> list:
+        """The list read straight from the instance's tables (no Dagster import: what keeps
+        `report list` well under a second), else through Dagster's API."""
+        from orchestration.report_index import Unavailable, read_list
+
+        try:
+            return read_list(self.settings, one_time, recurring)
+        except Unavailable as exc:
+            log.debug(f"report list through Dagster's API: {exc}")
+        return self._entries_from_dagster(one_time, recurring)
+
+    def _entries_from_dagster(self, one_time: bool = True, recurring: bool = True) -> list:
         from orchestration.instance import open_instance
         from orchestration.registry import (
             one_time_reports,

@@ -23,6 +23,7 @@ reports:  <name-slug>-<fingerprint>/<run>/<file>  (one-time; recurring: without 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 EVENT_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -159,3 +160,12 @@ def report_folder(name_slug: str, fingerprint: str, run_id: str | None = None) -
 
 def report_manifest(file_key: str) -> str:
     return file_key + REPORT_MANIFEST_SUFFIX
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """A name as a safe path segment: ASCII letters, digits and dashes only. Look-alike
+    Unicode letters fold to ASCII; anything else (slashes, dots, control characters)
+    becomes a dash, so no slug can climb out of its folder."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:limit].strip("-")
+    return slug or "report"

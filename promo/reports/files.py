@@ -15,8 +15,6 @@ and no faster (polars renders on its own threads, which overlap the sink already
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -166,12 +164,3 @@ class PartWriter:
             self._sink = None
             if self._zip is not None:
                 self._zip.end()
-
-
-def slugify(text: str, limit: int = 60) -> str:
-    """A name as a safe path segment: ASCII letters, digits and dashes only. Look-alike
-    Unicode letters fold to ASCII; anything else (slashes, dots, control characters)
-    becomes a dash, so no slug can climb out of its folder."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:limit].strip("-")
-    return slug or "report"

@@ -11,17 +11,23 @@ again — which is exactly what an edit amounts to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import yaml
 
 from promo import names, yamlfile
-from promo.reports.catalog import Catalog
+from promo.layout import slugify
 from promo.reports.destinations import Destinations
-from promo.reports.files import slugify
 from promo.reports.spec import ReportSpec
 from promo.reports.spec_errors import SpecError
+from promo.reports.spec_fields import Interval
 from promo.reports.spec_io import load_spec
+
+if TYPE_CHECKING:  # polars, which the catalog is read with, costs 0.13 s to import
+    from promo.reports.catalog import Catalog
 
 # Catalog-level facts about an entry, not part of the report's spec (or its fingerprint).
 META_KEYS = ("created_by", "created_on")
@@ -49,6 +55,30 @@ class RecurringReport:
     def switch_name(self) -> str:
         """The report's on/off switch in Dagster: a sensor (Active = running)."""
         return names.recurring_report_switch(self.report_id)
+
+
+def next_delivery(
+    report: RecurringReport, start: date, tz: ZoneInfo, now: datetime, hour: int
+) -> datetime:
+    """When the report next delivers: `hour` o'clock local on the day its period ends.
+
+    Periods end at every local midnight (daily) or every midnight of the delivery day
+    (weekly), the grid of the report's Dagster partitions: the last period that ended is
+    next if its hour has not come yet (and it is a partition: it began on `start` or
+    later), else the period running now. Computed without Dagster, for `report list`;
+    tests/unit/test_next_run.py holds it equal to the partitions' own arithmetic.
+    """
+    frequency = report.spec.frequency
+    today = now.astimezone(tz).date()  # its midnight has passed: the last period end
+    if frequency.interval is Interval.DAILY:
+        step, last_end = timedelta(days=1), today
+    else:
+        step = timedelta(days=7)
+        last_end = today - timedelta(days=(today.weekday() - frequency.delivery_day.index) % 7)
+    due = datetime.combine(last_end, time(hour), tz)
+    if due > now and last_end - step >= start:
+        return due
+    return datetime.combine(last_end + step, time(hour), tz)
 
 
 @dataclass(frozen=True)

@@ -18,18 +18,14 @@ from zoneinfo import ZoneInfo
 from promo import layout
 from promo.reports.catalog import Catalog
 from promo.reports.engine import ReportRequest
-from promo.reports.files import slugify
+from promo.reports.run_config import CREATED_BY, NOW, PREPARED, spec_of_run_config
 from promo.reports.spec import ReportSpec
 from promo.reports.windows import Window
-
-# Run config keys next to the spec's own: who asked, the clock, and what the entry point
-# prepared (absent when a run is launched from the launchpad).
-CREATED_BY, NOW, PREPARED = "created_by", "now", "prepared"
 
 
 def report_folder(spec: ReportSpec, run_id: str | None = None) -> str:
     """Where a report's files go under its destination (see `layout.report_folder`)."""
-    return layout.report_folder(slugify(spec.name), spec.fingerprint, run_id)
+    return layout.report_folder(layout.slugify(spec.name), spec.fingerprint, run_id)
 
 
 def bind(spec: ReportSpec, catalog: Catalog) -> dict[str, Any]:
@@ -73,12 +69,6 @@ def to_run_config(request: ReportRequest, created_by: str, now: datetime) -> dic
         "params": request.params,
     }
     return {**spec, CREATED_BY: created_by, NOW: now.isoformat(), PREPARED: prepared}
-
-
-def spec_of_run_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The spec's own keys of a one-time report's run config."""
-    extra = (CREATED_BY, NOW, PREPARED)
-    return {**{k: v for k, v in config.items() if k not in extra}, "frequency": "one_time"}
 
 
 def from_run_config(config: Mapping[str, Any]) -> tuple[ReportSpec, ReportRequest] | None:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from orchestration.location import report_settings
+from orchestration.report_runs import report_settings
 from promo.reports.catalog import load_catalog
 from promo.reports.request import prepare
 from promo.reports.spec_io import load_spec

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.location import report_settings
+from orchestration.report_runs import report_settings
 from orchestration.settings import Settings
 from promo import contract
 from promo.generator import generate

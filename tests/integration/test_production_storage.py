@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.location import report_settings
+from orchestration.report_runs import report_settings
 from orchestration.settings import Settings
 from promo.generator import generate
 from promo.reports.catalog import load_catalog

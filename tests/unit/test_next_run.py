@@ -1,17 +1,20 @@
 """A recurring report's next run (`report list`, the API) is the earliest time its sensor
 may deliver the next period: PROMO_REPORT_HOUR on the day after a daily period, on the
-delivery day after a weekly one, in the account timezone (across the end of DST too)."""
+delivery day after a weekly one, in the account timezone (across the end of DST too).
+
+`report list` computes it without Dagster (`promo.reports.recurring.next_delivery`); the
+sensor works on the report's Dagster partitions. The two must agree at every instant."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from assets.reports import report_partitions
-from orchestration.report_sensors import next_delivery
-from promo.reports.recurring import RecurringReport
+from orchestration.report_sensors import earliest_delivery, recent_periods
+from promo.reports.recurring import RecurringReport, next_delivery
 from promo.reports.spec_io import load_spec
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -29,6 +32,17 @@ def report(frequency) -> RecurringReport:
         }
     )
     return RecurringReport(spec, {})
+
+
+def by_partitions(partitions, now: datetime, hour: int) -> datetime:
+    """The sensor's view: the last completed partition if its hour is still to come, else
+    the end of the partition running now."""
+    tz = ZoneInfo(partitions.timezone)
+    for period in recent_periods(partitions, now, hour, 1):
+        if period.due > now:
+            return period.due
+    current = partitions.get_partition_key_for_timestamp(now.timestamp())
+    return earliest_delivery(partitions.time_window_for_partition_key(current).end, hour, tz)
 
 
 @pytest.mark.parametrize(
@@ -50,6 +64,31 @@ def report(frequency) -> RecurringReport:
     ],
 )
 def test_next_run_in_the_account_timezone(frequency, now, expected):
-    partitions = report_partitions(report(frequency), date(2026, 10, 1), BERLIN)
-    got = next_delivery(partitions, datetime.fromisoformat(now), 6)
+    got = next_delivery(
+        report(frequency), date(2026, 10, 1), BERLIN, datetime.fromisoformat(now), 6
+    )
     assert got.isoformat() == expected
+
+
+FREQUENCIES = [{"interval": "daily"}] + [
+    {"interval": "weekly", "delivery_day": day}
+    for day in ("monday", "wednesday", "saturday", "sunday")
+]
+
+
+@pytest.mark.parametrize("frequency", FREQUENCIES, ids=lambda f: f.get("delivery_day", "daily"))
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
+def test_next_run_equals_the_partitions_own_arithmetic(frequency, zone):
+    """Every 5 hours 10 minutes, and exactly at every local midnight and 06:00, over the
+    DST ends of 2026 and the weeks before and after the partitions start (a report with no
+    completed period yet), for delivery hours 0, 6 and 23."""
+    tz, recurring = ZoneInfo(zone), report(frequency)
+    start = date(2026, 10, 14)
+    partitions = report_partitions(recurring, start, tz)
+    instants = [datetime(2026, 10, 1, tzinfo=UTC) + timedelta(minutes=310 * i) for i in range(233)]
+    for day in (date(2026, 10, 1) + timedelta(days=i) for i in range(50)):
+        instants += [datetime.combine(day, time(h), tz) for h in (0, 6)]
+    for now in instants:
+        for hour in (0, 6, 23):
+            expected = by_partitions(partitions, now, hour)
+            assert next_delivery(recurring, start, tz, now, hour) == expected, (now, hour)
