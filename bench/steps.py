@@ -485,9 +485,12 @@ def startup(args) -> dict:
     whole processes on the PROMO_HOME of the environment (medians of --runs)."""
     exe = str(Path(sys.executable).parent / "promo-reports")
     user = ["--user", args.user] if args.user else []
+    python_s, python_cpu, _ = _timed_runs([sys.executable, "-c", "pass"], args.runs)
     help_s, help_cpu, _ = _timed_runs([exe, "--help"], args.runs)
     list_s, list_cpu, listed = _timed_runs([exe, "report", *user, "list", "--json"], args.runs)
     out = {
+        "python_s": python_s,
+        "python_cpu_s": python_cpu,
         "help_s": help_s,
         "help_cpu_s": help_cpu,
         "list_s": list_s,

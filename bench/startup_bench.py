@@ -1,0 +1,83 @@
+"""Section 6 of `make bench`: what a user waits for at the command line (issue 17).
+
+On the home that sections 1 and 2 built (published marts, an instance), one run of
+`python -m bench.steps startup`: `promo-reports --help`, `report list` and `report create`
+of a small one-time report, each timed as whole processes (medians of several runs), beside
+the floor every command pays, a bare `python -c pass`. The reports created by the timing
+are listed by the following `report list` runs, so the list is timed with a few reports in
+the instance.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.tables import LOAD_COLS, table
+
+USER = "bench@example.com"
+TARGET_S = 1.0  # issue 17: --help and report list under 1 s
+
+
+def bench_startup(home: Path, first_day: str, measure, env_of, runs: int = 5) -> dict:
+    """`measure` and `env_of` are bench.run's; `first_day` a day with published marts."""
+    env = env_of(home)
+    access = home / "bench-access.yaml"
+    access.write_text(json.dumps({"users": {USER: "write"}}) + "\n")
+    access.chmod(0o600)
+    spec = home / "bench-small-report.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Bench start-up",
+                "promotion_type": "loyalty_wallet",
+                "report_type": "wallet_summary",
+                "filters": {"wallet_id": "wlt_main"},
+                "date_range": {"start": first_day, "end": first_day},
+                "delivery": {"destination": "download"},
+                "frequency": "one_time",
+            }
+        )
+    )
+    env = {**env, "PROMO_ACCESS_FILE": str(access)}
+    row = measure("startup", "--runs", str(runs), "--user", USER, "--spec", str(spec), env=env)
+    row["what"] = "start-up"
+    return {"rows": [row], "runs": runs}
+
+
+def render_startup(section: dict) -> list[str]:
+    r = section["rows"][0]
+    base = r["python_s"]
+    commands = [
+        ("bare interpreter start (`python -c pass`)", r["python_s"], r["python_cpu_s"]),
+        ("`promo-reports --help`", r["help_s"], r["help_cpu_s"]),
+        (
+            f"`promo-reports report list` ({r['reports_listed']} reports)",
+            r["list_s"],
+            r["list_cpu_s"],
+        ),  # fmt: skip
+        (
+            "`promo-reports report create`, one day of Wallet Summary",
+            r["create_s"],
+            r["create_cpu_s"],
+        ),  # fmt: skip
+    ]
+    lines = [
+        "Whole processes on the home of sections 1 and 2 (SQLite instance, local marts), "
+        f"medians of {section['runs']} runs each (`python -m bench.steps startup`). The floor "
+        "is the interpreter's own start, which every command pays. Targets (issue 17): "
+        f"`--help` and `report list` under {TARGET_S:.0f} s; `report create`'s fixed cost "
+        "measured (the run executes in the CLI's process: Dagster's import and instance, "
+        "the export, the delivery).",
+        "",
+        "| command | wall s | CPU s | wall / floor | under 1 s |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, wall, cpu in commands:
+        under = "" if "create" in name or "interpreter" in name else (
+            "yes" if wall < TARGET_S else "**no**"
+        )  # fmt: skip
+        lines.append(f"| {name} | {wall:.2f} | {cpu:.2f} | {wall / base:.1f} | {under} |")
+    lines += ["", *table(section["rows"], [("what", "step"), ("seconds", "wall s (all runs)"),
+                                           *LOAD_COLS])]  # fmt: skip
+    return lines
