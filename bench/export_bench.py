@@ -118,7 +118,7 @@ def bench_export(home: Path, repeat: int, sizes: list[int]) -> dict:
 PHASE_NOTES = {
     "query": "DuckDB: read the day's Parquet, filter, render the 13 columns (display names, "
     "strftime + regexp_replace for the offset), sort the day; Arrow batches -> polars",
-    "validate (Pandera, per chunk)": "Pandera schema and data checks, chunks of >= 1M rows",
+    "validate (Pandera, per chunk)": "Pandera schema and data checks, chunks of >= 512k rows",
     "validate (id uniqueness)": "64-bit hashes of every id, n_unique at the end",
     "write: formula check, CSV, SHA-256, deflate": "formula check of the text columns, "
     "polars write_csv, SHA-256 of each part, CRC-32 and ISA-L deflate into the part's ZIP "
@@ -216,6 +216,8 @@ def render_export(section: dict) -> list[str]:
     ]
     for size in section["sizes"]:
         lines += [*render_size(size), ""]
+        if size.get("note"):
+            lines += [f"*{size['note']}*", ""]
     if section.get("profile"):
         from bench.profile_export import render_profile
 
