@@ -1,14 +1,50 @@
+{#
+    One row per user and wallet over ALL history. On DuckDB an incremental run
+    recomputes only the users the run can have changed (window_users) and replaces their
+    rows (meta.run_rows `window_users`, macros/portable.sql); their totals still come from
+    all their history. On Spark (a plain Parquet table, no DELETE) it is rebuilt whole.
+#}
+
 with
-
-transactions as (
-
-    select * from {{ ref('wallet_transactions') }}
-
-),
 
 wallets as (
 
     select * from {{ ref('stg_lake__wallets') }}
+
+),
+
+{% if is_incremental() %}
+
+window_users as (
+
+    -- A transaction in the window now (the window's days were just rebuilt upstream).
+    select user_id from {{ ref('wallet_transactions') }}
+    where {{ run_window_predicate('local_date') }}
+
+    union
+
+    -- A transaction in the window before this run: its row spans the window.
+    select user_id from {{ this }}
+    where {{ ledger_spans_window_predicate() }}
+
+    union
+
+    -- Their wallet's name changed in the snapshot since their row was built.
+    select ledger.user_id from {{ this }} as ledger
+    left join wallets
+        on ledger.wallet_id = wallets.wallet_id
+    where ledger.wallet_name is distinct from wallets.wallet_name
+
+),
+
+{% endif %}
+
+transactions as (
+
+    select * from {{ ref('wallet_transactions') }}
+    {% if is_incremental() %}
+        where user_id in (select window_users.user_id from window_users)
+    {% endif %}
 
 ),
 
