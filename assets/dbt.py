@@ -74,7 +74,9 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         warehouse.ensure_folder()
         context.log.info(f"dbt build with vars {variables}, window {window}")
         invocation = dbt.cli_with_env(
-            ["build", "--vars", json.dumps(variables)],
+            # dbt's unit tests check the SQL, not the data: they run in CI
+            # (tests/integration/test_marts.py), not in every run (~0.5 s each here).
+            ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"],
             window,
             context=context,
             target_path=warehouse.dbt_target_dir(),
