@@ -154,7 +154,8 @@ def _keys(prefix: str):
 
 
 def dbt(args) -> dict:
-    """`dbt build` (models + tests as asset checks) through the dagster-dbt multi-asset."""
+    """`dbt build` (models + tests as asset checks) through the dagster-dbt multi-asset;
+    `dbt_parse` says whether dbt reused its saved parse (a run after the first should)."""
     from orchestration.location import warehouse_resource
     from orchestration.settings import Settings
 
@@ -171,8 +172,19 @@ def dbt(args) -> dict:
         "wallet_rows": rows,
         "checks": len(checks),
         "checks_failed": len(failed),
+        "dbt_parse": dbt_parse(warehouse_resource(Settings.from_env()).dbt_target_dir()),
         "work_s": seconds,
     }
+
+
+def dbt_parse(target_dir: Path) -> str:
+    """How dbt's last invocation in this target folder parsed the project: `partial` (it
+    reused the saved parse) or `full`, from dbt's own log there (one for every run)."""
+    log = target_dir / "dbt.log"
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    last = events[-1]["info"]["invocation_id"]
+    names = {e["info"]["name"] for e in events if e["info"]["invocation_id"] == last}
+    return "partial" if "PartialParsingEnabled" in names else "full"
 
 
 def publish(args) -> dict:

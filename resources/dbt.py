@@ -67,16 +67,20 @@ class PromoDbtCliResource(DbtCliResource):
 
 @contextmanager
 def _environ(env: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
+    """`env` in this process's environment for the block, as it was afterwards. It reads
+    no setting (settings come from orchestration/settings.py): it sets up the environment
+    dagster-dbt copies into the dbt process, which has no other way in."""
+    environ = os.environ  # noqa: TID251 (written for a child process, not read)
+    saved = {name: environ.get(name) for name in env}
+    environ.update(env)
     try:
         yield
     finally:
         for name, value in saved.items():
             if value is None:
-                os.environ.pop(name, None)
+                environ.pop(name, None)
             else:
-                os.environ[name] = value
+                environ[name] = value
 
 
 def dbt_resource(engine: str = "duckdb") -> PromoDbtCliResource:

@@ -4,23 +4,20 @@
     table. A plain `unique` scoped to the window would miss a copy on a day outside it (a
     record whose day changed upstream, rebuilt on its new day only); a whole-table
     `unique` would group all history on every run. This is one pass over the id column,
-    probing the window's ids. Fails on every such id, with its count.
+    probing the window's ids. Fails on every such id, with its count. It reads the model
+    whole (no `where`) and picks the run's rows itself.
 #}
 {% test unique_across_days(model, column_name) %}
-{#- reads the model whole and picks the window itself (get_where_subquery would hide
-    the rows outside it) -#}
 {{ config(where="") }}
-{%- set run_rows = run_rows_predicate(model) %}
+{%- set run_rows = run_rows_predicate(model) or "1 = 1" %}
 
 select
     {{ column_name }} as unique_field,
     count(*) as n_records
 from {{ model }}
 where {{ column_name }} in (
-    select {{ column_name }} from {{ model }}
-    {%- if run_rows %}
+    select run_rows.{{ column_name }} from {{ model }} as run_rows
     where {{ run_rows }}
-    {%- endif %}
 )
 group by {{ column_name }}
 having count(*) > 1

@@ -13,37 +13,26 @@ wallets as (
 
 ),
 
-{% if is_incremental() %}
-
-window_users as (
-
-    -- A transaction in the window now (the window's days were just rebuilt upstream).
-    select user_id from {{ ref('wallet_transactions') }}
-    where {{ run_window_predicate('local_date') }}
-
-    union
-
-    -- A transaction in the window before this run: its row spans the window.
-    select user_id from {{ this }}
-    where {{ ledger_spans_window_predicate() }}
-
-    union
-
-    -- Their wallet's name changed in the snapshot since their row was built.
-    select ledger.user_id from {{ this }} as ledger
-    left join wallets
-        on ledger.wallet_id = wallets.wallet_id
-    where ledger.wallet_name is distinct from wallets.wallet_name
-
-),
-
-{% endif %}
-
 transactions as (
 
     select * from {{ ref('wallet_transactions') }}
     {% if is_incremental() %}
-        where user_id in (select window_users.user_id from window_users)
+        -- Only the users this run can have changed (replace_window replaces their rows).
+        where user_id in (
+            -- A transaction in the window now (the window's days were just rebuilt).
+            select window_rows.user_id from {{ ref('wallet_transactions') }} as window_rows
+            where {{ run_window_predicate('window_rows.local_date') }}
+            union
+            -- A transaction in the window before this run: their row spans the window.
+            select ledger.user_id from {{ this }} as ledger
+            where {{ ledger_spans_window_predicate() }}
+            union
+            -- Their wallet's name in the snapshot changed since their row was built.
+            select ledger.user_id from {{ this }} as ledger
+            left join wallets
+                on ledger.wallet_id = wallets.wallet_id
+            where ledger.wallet_name is distinct from wallets.wallet_name
+        )
     {% endif %}
 
 ),
