@@ -77,9 +77,11 @@ def assert_ledger_is_a_rebuild(settings: Settings) -> list[tuple]:
 
 def last_invocation(settings: Settings) -> list[dict]:
     """The events of the last dbt invocation, from dbt's log in the warehouse's target
-    folder (one folder for every run: assets/dbt.py)."""
-    log = settings.warehouse_path.parent / "dbt_target" / "dbt.log"
-    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    folder (one folder for every run: assets/dbt.py; the log rotates at 10 MB)."""
+    folder = settings.warehouse_path.parent / "dbt_target"
+    logs = [folder / "dbt.log.1", folder / "dbt.log"]
+    lines = [line for log in logs if log.exists() for line in log.read_text().splitlines()]
+    events = [json.loads(line) for line in lines if line.startswith("{")]
     last = events[-1]["info"]["invocation_id"]
     return [e for e in events if e["info"]["invocation_id"] == last]
 
