@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from datetime import date, timedelta
@@ -155,11 +156,16 @@ def _keys(prefix: str):
 
 
 def dbt(args) -> dict:
-    """`dbt build` (models + tests as asset checks) through the dagster-dbt multi-asset."""
+    """`dbt build` (models + tests as asset checks) through the dagster-dbt multi-asset;
+    `dbt_parse` says whether dbt reused its saved parse (a run after the first should)."""
     from orchestration.location import warehouse_resource
     from orchestration.settings import Settings
 
-    result, seconds = _daily_run(args, _keys("warehouse"))
+    timer = Timer()
+    children = _children_cpu()
+    result, seconds = _daily_run(args, _keys("warehouse"), timer)
+    # The dbt process is a child: its CPU counts once it has been waited for.
+    work_cpu = round(timer.cpu_seconds + _children_cpu() - children, 2)
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed = [e for e in checks if not e.event_specific_data.passed]
     # Either engine's tables (PROMO_ENGINE): read the way the publishing step reads them.
@@ -172,8 +178,32 @@ def dbt(args) -> dict:
         "wallet_rows": rows,
         "checks": len(checks),
         "checks_failed": len(failed),
+        "dbt_parse": dbt_parse(warehouse_resource(Settings.from_env()).dbt_target_dir()),
         "work_s": seconds,
+        "work_cpu_s": work_cpu,
     }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def dbt_parse(target_dir: Path) -> str:
+    """How dbt's last invocation in this target folder parsed the project: `partial` (it
+    reused the saved parse) or `full`, from dbt's own log there (one for every run; it
+    rotates at 10 MB, so the invocation may start in the previous file)."""
+    lines = [
+        line
+        for name in ("dbt.log.1", "dbt.log")
+        if (target_dir / name).exists()
+        for line in (target_dir / name).read_text().splitlines()
+        if line.startswith("{")
+    ]
+    events = [json.loads(line)["info"] for line in lines]
+    last = events[-1]["invocation_id"]
+    names = {e["name"] for e in events if e["invocation_id"] == last}
+    return "partial" if "PartialParsingEnabled" in names else "full"
 
 
 def publish(args) -> dict:

@@ -13,8 +13,6 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from resources.arrow_s3 import FsspecS3
-
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
@@ -23,4 +21,8 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         if self.on_s3:
+            # Imported here: pyarrow and fsspec cost every dbt run ~0.5 s of start-up,
+            # and a local lake (the default) needs neither.
+            from resources.arrow_s3 import FsspecS3
+
             conn.register_filesystem(FsspecS3(self.endpoint_url))

@@ -81,6 +81,16 @@ class WarehouseResource(ConfigurableResource):
             parents=True, exist_ok=True
         )
 
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder for this warehouse, the same for every run: dbt saves its
+        parse there (partial_parse.msgpack) and the next run reuses it, re-parsing only
+        the files that changed (a full parse costs ~4 s a run). One per warehouse, beside
+        it: the saved parse is keyed on the vars, which name the warehouse. Runs never
+        share it at the same time: dbt runs in the warehouse pool (limit 1)."""
+        if self.engine == "spark":
+            return Path(self.spark_dir).parent / "dbt_target_spark"
+        return Path(self.path).parent / "dbt_target"
+
     def dbt_vars(self) -> dict[str, str]:
         """The vars that tell dbt's profile where this warehouse is."""
         if self.engine == "spark":

@@ -81,3 +81,39 @@ def destinations_file(path: Path, *s3_buckets: str, **entries: dict) -> Path:
     named = {bucket: {"kind": "s3", "bucket": bucket} for bucket in s3_buckets}
     path.write_text(yaml.safe_dump({"destinations": {**named, **entries}}, sort_keys=False))
     return path
+
+
+def run_dbt_unit_tests(variables: dict[str, str], folder: Path, engine: str = "duckdb"):
+    """dbt's unit tests (`dbt test --select test_type:unit`) against the warehouse the
+    vars name, which must hold the models' parents (dbt reads their column types). The
+    orchestrator leaves them out of its runs: CI runs them through this. Returns dbt's
+    exit code, output, and the number of unit tests in the project."""
+    import json
+    import subprocess
+
+    from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT, DBT_PROJECT_DIR, TARGETS
+
+    command = [
+        DBT_EXECUTABLE,
+        "test",
+        "--select",
+        "test_type:unit",
+        "--vars",
+        json.dumps(variables),
+        "--target",
+        TARGETS[engine],
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        # never the project's own target/: the code location reads its manifest
+        "--target-path",
+        str(folder / "dbt-target"),
+        "--log-path",
+        str(folder / "dbt-target"),
+    ]
+    done = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=1800
+    )
+    expected = len(json.loads(DBT_PROJECT.manifest_path.read_text())["unit_tests"])
+    return done.returncode, done.stdout, expected

@@ -45,24 +45,36 @@
 
 {#
     3. Replacing the run window of an incremental mart (dbt_project.yml picks the
-    strategy per engine). The window is `run_window_predicate()` unless the model sets
-    `incremental_predicates` (wallet_daily_summary replaces every day from min_date on);
-    the model must select exactly the rows of that window (same macro) or the unique tests
-    fail. The built-in `delete+insert` keyed on local_date, or a bare partition overwrite,
-    replaces only the days present in the NEW rows: a day that lost all its rows upstream
-    (its lake records quarantined on re-ingestion) would keep stale rows forever.
+    strategy per engine). What a run replaces is the model's `meta.run_rows`
+    (macros/run_window.sql: the window's days, or every day from min_date on for
+    wallet_daily_summary); the model must select exactly those rows (same macro) or the
+    unique tests fail. The built-in `delete+insert` keyed on local_date, or a bare
+    partition overwrite, replaces only the days present in the NEW rows: a day that lost
+    all its rows upstream (its lake records quarantined on re-ingestion) would keep stale
+    rows forever.
 
-    DuckDB: the custom strategy `replace_window` deletes the window and inserts the new
-    rows, in the transaction of the model's build.
+    DuckDB: the custom strategy `replace_window` deletes those rows and inserts the new
+    ones, in the transaction of the model's build. For user_ledger (`window_users`) it
+    deletes the rows of every user the model recomputed, and of every user whose
+    transactions span the window (one whose window rows all went away has no new row).
 #}
 {% macro get_incremental_replace_window_sql(arg_dict) %}
     {%- set target = arg_dict["target_relation"] -%}
     {%- set source = arg_dict["temp_relation"] -%}
-    {%- set predicates = arg_dict["incremental_predicates"] or [run_window_predicate()] -%}
+    {%- set run_rows = (config.get("meta") or {}).get("run_rows") -%}
+    {%- if run_rows == "window_users" -%}
+        {%- set predicate = "user_id in (select user_id from " ~ source ~ ") or "
+            ~ ledger_spans_window_predicate() -%}
+    {%- else -%}
+        {%- set predicate = run_rows_predicate_of(run_rows) -%}
+    {%- endif -%}
+    {%- if not predicate -%}
+        {{ exceptions.raise_compiler_error(this ~ ": replace_window needs meta.run_rows") }}
+    {%- endif -%}
     {%- set dest_cols_csv = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
 
     delete from {{ target }}
-    where {{ predicates | join("\n    and ") }};
+    where {{ predicate }};
 
     insert into {{ target }} ({{ dest_cols_csv }})
     select {{ dest_cols_csv }}
@@ -87,10 +99,9 @@
 
 {% macro spark__clear_run_window() -%}
     {%- if execute and is_incremental() -%}
-        {%- set predicates = config.get("incremental_predicates") or [run_window_predicate()] -%}
+        {%- set predicate = run_rows_predicate_of((config.get("meta") or {}).get("run_rows")) -%}
         {%- set days = run_query(
-            "select distinct cast(local_date as string) from " ~ this
-            ~ " where " ~ predicates | join(" and ")
+            "select distinct cast(local_date as string) from " ~ this ~ " where " ~ predicate
         ).columns[0].values() -%}
         {%- if days | length > 0 -%}
             alter table {{ this }} drop if exists

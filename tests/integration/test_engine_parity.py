@@ -15,6 +15,7 @@ created from each engine's marts is the same file too.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import time
 from datetime import UTC, date, datetime
@@ -26,13 +27,14 @@ import pytest
 from orchestration.report_runs import report_settings
 from orchestration.settings import Settings
 from promo import contract
+from promo.dbt_vars import dbt_vars
 from promo.generator import generate
 from promo.reports.catalog import load_catalog
 from promo.reports.request import prepare
 from promo.reports.spec_io import load_spec
 from resources.storage import LocalStorage
 from tests.conftest import make_env
-from tests.helpers import DAILY_MART_NAMES, run_daily, run_dimensions
+from tests.helpers import DAILY_MART_NAMES, run_daily, run_dbt_unit_tests, run_dimensions
 
 pytest.importorskip("pyspark", reason="the Spark engine is not installed (make install-spark)")
 if shutil.which("java") is None:
@@ -144,6 +146,18 @@ def test_a_report_is_the_same_file_whichever_engine_built_its_marts(homes, full_
         assert delivered.rows > 0
         files[engine] = Path(delivered.uri).read_bytes()
     assert files["spark"] == files["duckdb"]
+
+
+def test_the_dbt_unit_tests_pass_on_spark(homes, full_build, tmp_path):
+    """The orchestrator leaves dbt's unit tests out of its runs: on Spark they run here
+    (on DuckDB, in test_marts.py), against the Spark warehouse the full build made."""
+    spark = homes["spark"]
+    variables = dbt_vars(TZ, str(spark.lake_dir)) | {
+        "spark_warehouse_dir": str(spark.spark_warehouse_dir)
+    }
+    code, out, expected = run_dbt_unit_tests(variables, tmp_path, engine="spark")
+    assert code == 0, out[-3000:]
+    assert re.search(rf"\b{expected} unit tests\b", out), out[-1000:]  # all of them ran
 
 
 def test_a_window_rerun_keeps_both_engines_equal(homes, full_build):

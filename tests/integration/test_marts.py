@@ -4,6 +4,8 @@ with an independent computation: plain DuckDB SQL over the raw JSON files, writt
 (EXPECTED), never sharing code with the dbt models."""
 
 import json
+import re
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,10 +14,11 @@ import duckdb
 import pytest
 
 from orchestration.settings import Settings
+from promo.dbt_vars import dbt_vars
 from promo.generator import generate
 from resources.storage import LocalStorage
 from tests.conftest import TZ, make_env, raw_views
-from tests.helpers import run_daily, run_dimensions
+from tests.helpers import run_daily, run_dbt_unit_tests, run_dimensions
 
 pytestmark = pytest.mark.integration
 
@@ -183,6 +186,19 @@ def test_dbt_checks_all_pass(built):
         ("user_ledger", "assert_ledger_balances_match_latest_closing_balances"),
         ("campaign_daily_stats", "assert_campaign_rewards_distributed_match_reward_events"),
     } <= names
+
+
+def test_the_dbt_unit_tests_pass(built, tmp_path):
+    """The orchestrator leaves dbt's unit tests out of its runs (assets/dbt.py): they run
+    here, on a copy of the pipeline's warehouse (same file name: dbt names the database
+    after it), which holds every model they read column types from."""
+    settings, _, _ = built
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(settings.warehouse_path, warehouse)
+    variables = dbt_vars(TZ, str(settings.lake_dir)) | {"warehouse_path": str(warehouse)}
+    code, out, expected = run_dbt_unit_tests(variables, tmp_path)
+    assert code == 0, out[-3000:]
+    assert re.search(rf"\b{expected} unit tests\b", out), out[-1000:]  # all of them ran
 
 
 @pytest.mark.parametrize("mart", list(EXPECTED))

@@ -427,7 +427,7 @@ def published_marts(root: Path) -> dict[str, str]:
 
 
 def test_dbt_build_killed_mid_build(promo_env, tmp_path):
-    from promo.dbt_vars import dbt_vars
+    from promo.dbt_vars import dbt_vars, dbt_window_env
     from resources.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
     settings = promo_env()
@@ -438,12 +438,8 @@ def test_dbt_build_killed_mid_build(promo_env, tmp_path):
     published, built = published_marts(marts), warehouse_marts(warehouse)
     assert len(published) > 10
 
-    variables = dbt_vars(
-        datetime(2026, 10, 2, tzinfo=UTC),
-        datetime(2026, 10, 4, tzinfo=UTC),
-        "UTC",
-        str(settings.lake_dir),
-    ) | {"warehouse_path": str(warehouse)}
+    variables = dbt_vars("UTC", str(settings.lake_dir)) | {"warehouse_path": str(warehouse)}
+    window = dbt_window_env(datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 4, tzinfo=UTC))
     command = [
         DBT_EXECUTABLE,
         "build",
@@ -462,6 +458,7 @@ def test_dbt_build_killed_mid_build(promo_env, tmp_path):
     proc = subprocess.Popen(
         command,
         cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **window},
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

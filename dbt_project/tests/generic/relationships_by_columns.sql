@@ -8,10 +8,17 @@
 {% test relationships_by_columns(model, columns, to, to_columns) %}
 {%- set child_columns = "child." ~ columns | join(", child.") %}
 
+-- `model` may be a filtered subquery with its own alias (`where` config).
+with child as (
+
+    select * from {{ model }}
+
+)
+
 select
     {{ child_columns }},
     count(*) as occurrences
-from {{ model }} as child
+from child
 where
     {{ child_columns | replace(",", " is not null and") }} is not null
     and not exists (

@@ -2,7 +2,7 @@
 -- models has no single model of its own).
 {{ config(meta={'dagster': {'ref': {'name': 'campaign_daily_stats'}}}) }}
 
--- Over the run window (vars min_date..max_date, the days this run built), the
+-- Over the run window (macros/run_window.sql: the days this run built), the
 -- rewards_distributed of campaign_daily_stats add up, day by day, to the SUCCESS reward
 -- events in the lake. A row here is a day where they disagree.
 

@@ -4,7 +4,8 @@
 
 -- Each wallet-day of wallet_daily_summary carries exactly the totals of that day's rows
 -- in wallet_transactions (a filled day: zeros), and every transaction day has its
--- summary row. A row here is a wallet-day where the two disagree.
+-- summary row. A row here is a wallet-day where the two disagree. Checked from min_date on:
+-- the days this run rewrote in both models (earlier days were checked when written).
 
 with
 
@@ -23,6 +24,7 @@ transaction_days as (
         count(distinct user_id) as transacting_users
 
     from {{ ref('wallet_transactions') }}
+    where {{ run_window_predicate('local_date', through_latest=true) }}
     group by wallet_id, local_date
 
 ),
@@ -30,6 +32,7 @@ transaction_days as (
 summary_days as (
 
     select * from {{ ref('wallet_daily_summary') }}
+    where {{ run_window_predicate('local_date', through_latest=true) }}
 
 ),
 

@@ -1,14 +1,39 @@
+{#
+    One row per user and wallet over ALL history. On DuckDB an incremental run
+    recomputes only the users the run can have changed (window_users) and replaces their
+    rows (meta.run_rows `window_users`, macros/portable.sql); their totals still come from
+    all their history. On Spark (a plain Parquet table, no DELETE) it is rebuilt whole.
+#}
+
 with
-
-transactions as (
-
-    select * from {{ ref('wallet_transactions') }}
-
-),
 
 wallets as (
 
     select * from {{ ref('stg_lake__wallets') }}
+
+),
+
+transactions as (
+
+    select * from {{ ref('wallet_transactions') }}
+    {% if is_incremental() %}
+        -- Only the users this run can have changed (replace_window replaces their rows).
+        where user_id in (
+            -- A transaction in the window now (the window's days were just rebuilt).
+            select window_rows.user_id from {{ ref('wallet_transactions') }} as window_rows
+            where {{ run_window_predicate('window_rows.local_date') }}
+            union
+            -- A transaction in the window before this run: their row spans the window.
+            select ledger.user_id from {{ this }} as ledger
+            where {{ ledger_spans_window_predicate() }}
+            union
+            -- Their wallet's name in the snapshot changed since their row was built.
+            select ledger.user_id from {{ this }} as ledger
+            left join wallets
+                on ledger.wallet_id = wallets.wallet_id
+            where ledger.wallet_name is distinct from wallets.wallet_name
+        )
+    {% endif %}
 
 ),
 

@@ -1,9 +1,9 @@
 {#
     A closing balance depends on every earlier day, so a run for [min_date, max_date]
     replaces EVERY day from min_date on (not only up to max_date): re-running an early
-    day leaves the later closing balances right.
+    day leaves the later closing balances right (meta.run_rows `from_window_start`,
+    dbt_project.yml).
 #}
-{{ config(incremental_predicates=[run_window_predicate('local_date', through_latest=true)]) }}
 
 with
 
