@@ -36,6 +36,7 @@ SLOW_MODULES = [
     "test_report_service.py",
     "test_killed_runs.py",
     "test_marts.py",
+    "test_daily_runs.py",
     "test_production_storage.py",
     "test_rebuild.py",
     "test_sensor_and_cli.py",
