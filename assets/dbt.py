@@ -8,6 +8,8 @@ asset checks; `severity: error` ones are blocking.
 """
 
 import json
+import signal
+import subprocess
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,6 +92,7 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
                 events.append(event)
         except Exception as exc:  # the models that were built are still recorded
             error = exc
+            stop_dbt(invocation)
         keys = {
             context.asset_key_for_output(e.output_name) for e in events if isinstance(e, Output)
         }
@@ -100,6 +103,24 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
             raise error
 
     return warehouse_models
+
+
+def stop_dbt(invocation, timeout_s: float = 120) -> None:
+    """Ends the dbt process if it still runs. Reading its events can fail before dbt ends
+    (e.g. an event about a node the code location's manifest does not know, when the
+    manifest is older than the project: run `make dbt-parse`); dbt would then keep building
+    and hold the warehouse's lock, and the row counts below would fail on that lock
+    instead of the step failing with the real reason. SIGINT first, like dagster-dbt on an
+    interrupted run."""
+    process = invocation.process
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def record_mart_row_counts(context: AssetExecutionContext, warehouse, marts: list[Mart]) -> None:
