@@ -105,12 +105,6 @@ def _mart_nodes() -> list[dict]:
     ]
 
 
-def mart_columns() -> dict[str, list[str]]:
-    """Each mart model's columns in the order its YAML declares them (the manifest keeps
-    that order): what publishing selects, whichever engine built the table."""
-    return {node["name"]: list(node["columns"]) for node in _mart_nodes()}
-
-
 @dataclass(frozen=True)
 class ContractColumn:
     name: str
