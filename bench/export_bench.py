@@ -116,8 +116,9 @@ def bench_export(home: Path, repeat: int, sizes: list[int]) -> dict:
 
 # ------------------------------------------------------------------ rendering
 PHASE_NOTES = {
-    "query": "DuckDB: read the day's Parquet, filter, render the 13 columns (display names, "
-    "strftime + regexp_replace for the offset), sort the day; Arrow batches -> polars",
+    "query": "DuckDB: read the day's Parquet, filter, the 13 columns (display names, "
+    "decimals), sort the day; Arrow batches -> polars, which renders the timestamps in the "
+    "account timezone (strftime with a ±HH:MM offset)",
     "validate (Pandera, per chunk)": "Pandera schema and data checks, chunks of >= 512k rows",
     "validate (id uniqueness)": "64-bit hashes of every id, n_unique at the end",
     "write: formula check, CSV, SHA-256, deflate": "formula check of the text columns, "
@@ -206,7 +207,9 @@ def render_export(section: dict) -> list[str]:
         "over several wallets.",
         "",
         "The bound is the bare lower bound of the same output: ONE DuckDB `COPY (SELECT <the "
-        "report's 13 column expressions, same timezone conversion> FROM read_parquet(<every "
+        "report's 13 columns, same display names and timezone conversion, the timestamps "
+        "rendered by DuckDB's strftime with regexp_replace adding the offset's colon> FROM "
+        "read_parquet(<every "
         "day file>) WHERE wallet_id = … ORDER BY occurred_at, transaction_id) TO 'bound.csv' "
         "(HEADER)` with DuckDB's default threads — no validation, no split, no compression. "
         "Each round runs the bound, then the export; the figures are medians of the rounds. "

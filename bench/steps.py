@@ -414,14 +414,28 @@ def export(args) -> dict:
     }
 
 
+def _sql_local_ts(column: str) -> str:
+    """ISO 8601 in the session time zone with a ±HH:MM offset, in DuckDB alone: strftime's
+    %z gives ±HH (whole hours) or ±HH:MM, so a whole-hour offset gets its ':00'. (The
+    engine renders timestamps with polars instead; DuckDB alternatives without the regexp,
+    e.g. left()/right() around %z, saved ~10 % of the query's CPU, not enough to matter.)"""
+    return (
+        f"regexp_replace(strftime({column}, '%Y-%m-%dT%H:%M:%S.%g%z'), "
+        f"'([+-][0-9]{{2}})$', '\\1:00')"
+    )
+
+
 def bound_sql(args) -> str:
-    """The bare lower bound: the report's own column expressions (same display names,
-    same timezone conversion and ISO rendering), over every published day file at once,
-    one global ORDER BY, one CSV."""
-    from promo.reports.definitions import REPORTS
+    """The bare lower bound: the report's own columns (same display names, same timezone
+    conversion and ISO rendering, done in DuckDB's SQL), over every published day file at
+    once, one global ORDER BY, one CSV."""
+    from promo.reports.definitions import REPORTS, TIMESTAMP
 
     definition = REPORTS["wallet_transactions"]
-    cols = ",\n  ".join(f"{c.sql} AS {c.name}" for c in definition.columns)
+    cols = ",\n  ".join(
+        f"{_sql_local_ts(c.sql) if c.kind == TIMESTAMP else c.sql} AS {c.name}"
+        for c in definition.columns
+    )
     return (
         f"SELECT\n  {cols}\nFROM read_parquet($files)\n"
         f"WHERE wallet_id = $wallet_id\n"

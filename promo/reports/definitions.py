@@ -6,9 +6,8 @@ does on a day without rows. The spec rules, the export engine and the file valid
 read this table; none of them tests for a report type by name.
 
 Every query reads a list of local Parquet files (one published day at a time, already in
-time order), runs with the DuckDB session time zone set to the account timezone so that
-`strftime` renders local time with its offset, and takes filter values only as bound
-parameters.
+time order) and takes filter values only as bound parameters. Timestamps leave the query
+as instants; the engine renders them in the account timezone (`render_timestamps`).
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import polars as pl
 
 from promo import marts
 from promo.marts import Mart
@@ -32,11 +33,16 @@ SCHEMA_VERSION = 1
 TEXT, AMOUNT, COUNT, TIMESTAMP, DATE = "string", "amount", "count", "timestamp", "date"
 
 
-def local_ts(column: str) -> str:
-    """ISO 8601 in the session (account) time zone with a ±HH:MM offset."""
-    return (
-        f"regexp_replace(strftime({column}, '%Y-%m-%dT%H:%M:%S.%g%z'), "
-        f"'([+-][0-9]{{2}})$', '\\1:00')"
+# ISO 8601 local time with milliseconds and a ±HH:MM offset, in polars' (chrono's) terms.
+# Rendered by polars rather than DuckDB: DuckDB's strftime has no ±HH:MM offset, and the
+# regexp that adds the colon cost a 10 M-row export ~7 of its ~20 query CPU seconds.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.3f%:z"
+
+
+def render_timestamps(frame: pl.DataFrame, columns: list[str], timezone: str) -> pl.DataFrame:
+    """The timestamp columns (instants) as ISO 8601 text in the account timezone."""
+    return frame.with_columns(
+        pl.col(c).dt.convert_time_zone(timezone).dt.strftime(TIMESTAMP_FORMAT) for c in columns
     )
 
 
@@ -63,6 +69,8 @@ def _c(name, sql=None, kind=TEXT, required=False, allowed=None) -> Column:
         sql = f"CAST({sql} AS DECIMAL(18, 2))"
     elif kind == COUNT:
         sql = f"CAST({sql} AS BIGINT)"
+    elif kind == TIMESTAMP:
+        sql = f"CAST({sql} AS TIMESTAMPTZ)"  # an instant, rendered by render_timestamps
     return Column(name, sql, kind, required, allowed)
 
 
@@ -115,6 +123,10 @@ class ReportDefinition:
         return [c.name for c in self.columns]
 
     @property
+    def timestamp_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == TIMESTAMP]
+
+    @property
     def filter_keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.filters)
 
@@ -164,8 +176,8 @@ WALLET_TRANSACTIONS = ReportDefinition(
         _c("campaign_id"),
         _c("coupon_code"),
         _c("reference_transaction_id"),
-        _c("expires_at", local_ts("expires_at"), kind=TIMESTAMP),
-        _c("transaction_time", local_ts("occurred_at"), kind=TIMESTAMP, required=True),
+        _c("expires_at", kind=TIMESTAMP),
+        _c("transaction_time", "occurred_at", kind=TIMESTAMP, required=True),
     ),
     where="wallet_id = $wallet_id AND list_contains($sources, transaction_source) "
     "AND list_contains($types, transaction_type)",
@@ -210,8 +222,8 @@ USER_LEDGER_SUMMARY = ReportDefinition(
         *(_c(f"points_{t}", kind=AMOUNT, required=True) for t in _TOTALS),
         _c("available_balance", kind=AMOUNT, required=True),
         _c("promised_balance", kind=AMOUNT, required=True),
-        _c("first_transaction_time", local_ts("first_transaction_at"), TIMESTAMP, True),
-        _c("last_transaction_time", local_ts("last_transaction_at"), TIMESTAMP, True),
+        _c("first_transaction_time", "first_transaction_at", TIMESTAMP, True),
+        _c("last_transaction_time", "last_transaction_at", TIMESTAMP, True),
     ),
     where="wallet_id = $wallet_id",
     order_key="last_transaction_at",
@@ -234,7 +246,7 @@ VOUCHER_ASSIGNMENT_LOGS = ReportDefinition(
         _c("voucher_code", required=True),
         _c("user_id", required=True),
         _c("campaign_id"),
-        _c("assigned_time", local_ts("assigned_at"), kind=TIMESTAMP, required=True),
+        _c("assigned_time", "assigned_at", kind=TIMESTAMP, required=True),
     ),
     where="partner_id = $partner_id AND list_tag = $list_tag",
     order_key="assigned_at",
@@ -267,7 +279,7 @@ REWARD_ASSIGNMENT = ReportDefinition(
         _c("partner_id"),
         _c("voucher_code"),
         _c("credits", kind=AMOUNT),
-        _c("distributed_time", local_ts("distributed_at"), kind=TIMESTAMP, required=True),
+        _c("distributed_time", "distributed_at", kind=TIMESTAMP, required=True),
     ),
     order_key="distributed_at",
     **_BY_CAMPAIGN,
@@ -280,7 +292,7 @@ USER_ERRORS = ReportDefinition(
         *_CAMPAIGN_EVENT,
         _c("error_code", required=True),
         _c("error_message"),
-        _c("error_time", local_ts("error_at"), kind=TIMESTAMP, required=True),
+        _c("error_time", "error_at", kind=TIMESTAMP, required=True),
     ),
     order_key="error_at",
     **_BY_CAMPAIGN,

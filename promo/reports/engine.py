@@ -29,7 +29,12 @@ import polars as pl
 
 from promo import layout, published
 from promo.reports.csv_safety import text_columns
-from promo.reports.definitions import REPORTS, SCHEMA_VERSION, ReportDefinition
+from promo.reports.definitions import (
+    REPORTS,
+    SCHEMA_VERSION,
+    ReportDefinition,
+    render_timestamps,
+)
 from promo.reports.files import ROWS_PER_FILE, PartWriter
 from promo.reports.validation import ChunkValidator, polars_dtype
 from promo.reports.windows import Window
@@ -139,14 +144,15 @@ def _quiet_day(definition: ReportDefinition, day: date, params: dict[str, Any]) 
     return frame.with_columns(pl.lit(order, pl.Int64).alias("_order"))
 
 
-def _batches(con, definition: ReportDefinition, path: Path, request: ReportRequest):
+def _batches(con, definition: ReportDefinition, path: Path, request: ReportRequest, timezone: str):
     params = {k: v for k, v in request.params.items() if f"${k}" in definition.select_sql()}
     params["files"] = [str(path)]
     if definition.windowed:
         params.update(start=request.window.start, end=request.window.end)
     reader = con.sql(definition.select_sql(), params=params).to_arrow_reader(BATCH_ROWS)
+    stamps = definition.timestamp_columns
     for batch in reader:
-        yield pl.from_arrow(batch)
+        yield render_timestamps(pl.from_arrow(batch), stamps, timezone)
 
 
 class _Pending:
@@ -229,14 +235,15 @@ def export_report(
         validator = ChunkValidator(definition)
         con = duckdb.connect()
         try:
-            # strftime renders TIMESTAMPTZ in the session zone: set it on purpose.
-            con.execute("SET TimeZone = $tz", {"tz": timezone})
+            # The marts hold instants (TIMESTAMPTZ): the session zone only matters to a
+            # timestamp without one, which the marts store in UTC.
+            con.execute("SET TimeZone = 'UTC'")
             pending = _Pending(validator, writer)
             try:
                 for day, key in keys:
                     path = mart_files.fetch(key)
                     seen = 0
-                    for chunk in _batches(con, definition, path, request):
+                    for chunk in _batches(con, definition, path, request, timezone):
                         pending.add(chunk)
                         seen += chunk.height
                     if seen == 0 and definition.fills_quiet_days:
