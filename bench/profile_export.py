@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from bench.steps import ALL_SOURCES, ALL_TYPES, WALLET
+from bench.steps import ALL_SOURCES, ALL_TYPES, WALLET, _sql_local_ts
 from promo.reports.csv_safety import neutralise, text_columns
-from promo.reports.definitions import REPORTS, TIMESTAMP_PATTERN
+from promo.reports.definitions import REPORTS, TIMESTAMP, TIMESTAMP_PATTERN, render_timestamps
 from promo.reports.engine import BATCH_ROWS, VALIDATE_ROWS
 from promo.reports.files import CSV_BATCH_ROWS, PartWriter
 from promo.reports.validation import ChunkValidator
@@ -187,8 +187,13 @@ def profile(marts: Path, work: Path, start: date, days: int, tz: str) -> None:
     # 1. The query (DuckDB), then what polars adds, then variants.
     with Measure("query", "query: the engine's per-day query -> Arrow batches"):
         rows = sum(b.num_rows for b in batches(con, files, window))
-    with Measure("query_polars", "query + pl.from_arrow (the engine's query phase)"):
-        sum(pl.from_arrow(b).height for b in batches(con, files, window))
+    stamps = DEFINITION.timestamp_columns
+    label = "query + pl.from_arrow + polars renders the timestamps (the engine's query phase)"
+    with Measure("query_polars", label):
+        sum(
+            render_timestamps(pl.from_arrow(b), stamps, tz).height
+            for b in batches(con, files, window)
+        )
     con.execute("SET produce_arrow_string_view = true")
     label = "query + pl.from_arrow, DuckDB producing Arrow string views (polars' own layout)"
     with Measure("query_polars_views", label):
@@ -200,24 +205,23 @@ def profile(marts: Path, work: Path, start: date, days: int, tz: str) -> None:
     in_order = pl.concat([pl.Series(o) for o in orders]).is_sorted()
     FACTS["unsorted_in_order"] = bool(in_order)
     print(f"        without ORDER BY the rows still came in time order: {in_order}")
-    no_regexp = (
-        DEFINITION.select_sql()
-        .replace("regexp_replace(strftime(", "(strftime(")
-        .replace(", '([+-][0-9]{2})$', '\\1:00')", ")")
-    )
-    label = "query without regexp_replace (the offset's colon; the bound pays it too)"
-    with Measure("query_no_regexp", label):
-        sum(b.num_rows for b in batches(con, files, window, sql=no_regexp))
+    rendered = DEFINITION.select_sql()
+    for col in DEFINITION.columns:
+        if col.kind == TIMESTAMP:
+            rendered = rendered.replace(f"{col.sql} AS", f"{_sql_local_ts(col.sql)} AS")
+    label = "query rendering the timestamps in DuckDB (strftime + regexp_replace, as the bound)"
+    with Measure("query_sql_timestamps", label):
+        sum(b.num_rows for b in batches(con, files, window, sql=rendered))
     label = "per-day DuckDB COPY (query) TO csv: DuckDB formats the CSV"
     with Measure("duckdb_csv_per_day", label):
         for i, path in enumerate(files):
             target = work / f"day-{i:02d}.csv"
-            con.execute(f"COPY ({inline(DEFINITION.select_sql(), path, window)}) TO '{target}'")
+            con.execute(f"COPY ({inline(rendered, path, window)}) TO '{target}'")
     for p in work.glob("day-*.csv"):
         p.unlink()
 
     # 2. Validation, on the chunks kept in memory, grouped as the engine groups them.
-    chunks = [pl.from_arrow(b) for b in batches(con, files, window)]
+    chunks = [render_timestamps(pl.from_arrow(b), stamps, tz) for b in batches(con, files, window)]
     con.close()
     groups, group = [], []
     for chunk in chunks:
