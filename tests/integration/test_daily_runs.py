@@ -48,6 +48,7 @@ REBUILT_LEDGER = f"""
 # day keeps the name current when it was built): every wallet-day from the wallet's first
 # transaction day through the latest day of the mart, the closing balance a running sum.
 TYPES = ("CREDIT", "DEBIT", "EXPIRED", "PROMISED", "REVERSE", "REFUND")
+SUMS = ", ".join(f"sum(points) FILTER (WHERE transaction_type = '{t}') AS {t}" for t in TYPES)
 REBUILT_SUMMARY = f"""
     WITH days AS (
         SELECT wallet_id, unnest(generate_series(
@@ -55,9 +56,8 @@ REBUILT_SUMMARY = f"""
         ))::DATE AS local_date
         FROM wallet_transactions GROUP BY wallet_id),
     totals AS (
-        SELECT wallet_id, local_date,
-               {", ".join(f"sum(points) FILTER (WHERE transaction_type = '{t}') AS {t}" for t in TYPES)},
-               sum(balance_effect) AS net, count(DISTINCT user_id) AS users
+        SELECT wallet_id, local_date, {SUMS}, sum(balance_effect) AS net,
+               count(DISTINCT user_id) AS users
         FROM wallet_transactions GROUP BY ALL)
     SELECT wallet_id, local_date, {", ".join(f"coalesce({t}, 0)" for t in TYPES)},
            coalesce(net, 0),
@@ -95,7 +95,8 @@ def ledger_rows(settings: Settings, query: str) -> list[tuple]:
 
 def assert_ledger_is_a_rebuild(settings: Settings) -> list[tuple]:
     """The ledger, and the daily summary beside it, are what a full rebuild gives."""
-    summary, rebuilt_summary = ledger_rows(settings, SUMMARY), ledger_rows(settings, REBUILT_SUMMARY)
+    summary = ledger_rows(settings, SUMMARY)
+    rebuilt_summary = ledger_rows(settings, REBUILT_SUMMARY)
     assert summary, "an empty summary proves nothing"
     assert summary == rebuilt_summary, (
         f"summary: unexpected {[r for r in summary if r not in rebuilt_summary][:3]}, "

@@ -61,13 +61,13 @@ daily_totals as (
         select
             opening_days.wallet_id,
             opening_days.last_local_date,
-            summary.closing_balance as opening_balance
+            previous.closing_balance as opening_balance
 
         from opening_days
-        inner join {{ this }} as summary
+        inner join {{ this }} as previous
             on
-                opening_days.wallet_id = summary.wallet_id
-                and opening_days.last_local_date = summary.local_date
+                opening_days.wallet_id = previous.wallet_id
+                and opening_days.last_local_date = previous.local_date
 
     ),
 {% endif %}
@@ -144,7 +144,8 @@ daily_balances as (
         cast(coalesce(daily_totals.net_change, 0) as decimal(38, 2)) as net_change,
         cast(
             {% if is_incremental() %}
-                coalesce(opening_balances.opening_balance, 0) +
+                coalesce(opening_balances.opening_balance, 0)
+                +
             {% endif %}
             sum(coalesce(daily_totals.net_change, 0)) over (
                 partition by wallet_days.wallet_id
