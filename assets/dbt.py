@@ -78,7 +78,18 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
         invocation = dbt.cli_with_env(
             # dbt's unit tests check the SQL, not the data: they run in CI
             # (tests/integration/test_marts.py), not in every run (~0.5 s each here).
-            ["build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"],
+            # No JSON artifacts: nothing reads them (the assets come from the code
+            # location's manifest, the results from dbt's event stream), and dbt would
+            # write the whole manifest twice a run (~1 s); its saved parse and its log
+            # (per-node timings) are still written.
+            [
+                "build",
+                "--vars",
+                json.dumps(variables),
+                "--exclude-resource-type",
+                "unit_test",
+                "--no-write-json",
+            ],
             window,
             context=context,
             target_path=warehouse.dbt_target_dir(),

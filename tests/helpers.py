@@ -83,11 +83,17 @@ def destinations_file(path: Path, *s3_buckets: str, **entries: dict) -> Path:
     return path
 
 
-def run_dbt_unit_tests(variables: dict[str, str], folder: Path, engine: str = "duckdb"):
+def run_dbt_unit_tests(
+    variables: dict[str, str],
+    folder: Path,
+    engine: str = "duckdb",
+    select: str = "test_type:unit",
+):
     """dbt's unit tests (`dbt test --select test_type:unit`) against the warehouse the
     vars name, which must hold the models' parents (dbt reads their column types). The
     orchestrator leaves them out of its runs: CI runs them through this. Returns dbt's
-    exit code, output, and the number of unit tests in the project."""
+    exit code, output, and the number of unit tests in the project. `select`: other
+    tests instead (the same folder keeps dbt's parse from one call to the next)."""
     import json
     import subprocess
 
@@ -97,7 +103,7 @@ def run_dbt_unit_tests(variables: dict[str, str], folder: Path, engine: str = "d
         DBT_EXECUTABLE,
         "test",
         "--select",
-        "test_type:unit",
+        select,
         "--vars",
         json.dumps(variables),
         "--target",

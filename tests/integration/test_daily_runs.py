@@ -1,10 +1,11 @@
 """Day-by-day runs (issue 17, "a daily run that costs a day"): dbt keeps its parse from one
 run to the next, and `user_ledger`, which a run updates only for the users it touched,
-stays equal to a ledger rebuilt from all history after every kind of run: new days one
-at a time, a late file re-run in an earlier window, a landing folder emptied, a wallet
-renamed in the dimension snapshot. The ledger is checked against a computation written
-here over the `wallet_transactions` mart (what a full rebuild aggregates) after each run,
-and against the raw JSON files at the end."""
+and `wallet_daily_summary`, which a run continues from its own closing balances before
+the window, stay equal to a rebuild from all history after every kind of run: new days
+one at a time, a late file re-run in an earlier window, a landing folder emptied, a wallet
+renamed in the dimension snapshot. Both are checked against computations written here
+over the `wallet_transactions` mart (what a full rebuild aggregates) after each run, and
+the ledger against the raw JSON files at the end."""
 
 from __future__ import annotations
 
@@ -43,6 +44,33 @@ REBUILT_LEDGER = f"""
     GROUP BY ALL"""
 
 
+# The summary a full rebuild would give, but for wallet_name (as in wallet_transactions, a
+# day keeps the name current when it was built): every wallet-day from the wallet's first
+# transaction day through the latest day of the mart, the closing balance a running sum.
+TYPES = ("CREDIT", "DEBIT", "EXPIRED", "PROMISED", "REVERSE", "REFUND")
+SUMS = ", ".join(f"sum(points) FILTER (WHERE transaction_type = '{t}') AS {t}" for t in TYPES)
+REBUILT_SUMMARY = f"""
+    WITH days AS (
+        SELECT wallet_id, unnest(generate_series(
+            min(local_date), (SELECT max(local_date) FROM wallet_transactions), INTERVAL 1 DAY
+        ))::DATE AS local_date
+        FROM wallet_transactions GROUP BY wallet_id),
+    totals AS (
+        SELECT wallet_id, local_date, {SUMS}, sum(balance_effect) AS net,
+               count(DISTINCT user_id) AS users
+        FROM wallet_transactions GROUP BY ALL)
+    SELECT wallet_id, local_date, {", ".join(f"coalesce({t}, 0)" for t in TYPES)},
+           coalesce(net, 0),
+           sum(coalesce(net, 0)) OVER (PARTITION BY wallet_id ORDER BY local_date),
+           coalesce(users, 0)
+    FROM days LEFT JOIN totals USING (wallet_id, local_date)"""
+SUMMARY = """
+    SELECT wallet_id, local_date, points_credited, points_debited, points_expired,
+           points_promised, points_reversed, points_refunded, net_change, closing_balance,
+           transacting_users
+    FROM wallet_daily_summary"""
+
+
 def folders(landing: Path, day: str) -> list[Path]:
     return sorted(landing.glob(f"events/*/date={day}"))
 
@@ -66,6 +94,14 @@ def ledger_rows(settings: Settings, query: str) -> list[tuple]:
 
 
 def assert_ledger_is_a_rebuild(settings: Settings) -> list[tuple]:
+    """The ledger, and the daily summary beside it, are what a full rebuild gives."""
+    summary = ledger_rows(settings, SUMMARY)
+    rebuilt_summary = ledger_rows(settings, REBUILT_SUMMARY)
+    assert summary, "an empty summary proves nothing"
+    assert summary == rebuilt_summary, (
+        f"summary: unexpected {[r for r in summary if r not in rebuilt_summary][:3]}, "
+        f"missing {[r for r in rebuilt_summary if r not in summary][:3]}"
+    )
     ledger = ledger_rows(settings, "SELECT * FROM user_ledger")
     assert ledger, "an empty ledger proves nothing"
     rebuilt = ledger_rows(settings, REBUILT_LEDGER)

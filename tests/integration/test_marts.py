@@ -200,6 +200,29 @@ def test_the_dbt_unit_tests_pass(built, tmp_path):
     assert code == 0, out[-3000:]
     assert re.search(rf"\b{expected} unit tests\b", out), out[-1000:]  # all of them ran
 
+    # The per-model data tests (tests/generic/not_null_columns.sql and
+    # accepted_values_columns.sql) fail on one NULL in any of their columns and on one
+    # value outside any column's list, as dbt's per-column tests would; a NULL enum passes.
+    con = duckdb.connect(str(warehouse))
+    ids = [r[0] for r in con.sql(
+        "SELECT transaction_id FROM wallet_transactions ORDER BY transaction_id LIMIT 3"
+    ).fetchall()]  # fmt: skip
+    con.execute("UPDATE wallet_transactions SET user_id = NULL WHERE transaction_id = $1", [ids[0]])
+    con.execute(
+        "UPDATE wallet_transactions SET transaction_source = 'FAX' WHERE transaction_id = $1",
+        [ids[1]],
+    )
+    con.execute(
+        "UPDATE wallet_transactions SET transaction_type = NULL WHERE transaction_id = $1",
+        [ids[2]],
+    )
+    con.close()
+    tests = "not_null_wallet_transactions accepted_values_wallet_transactions"
+    code, out, _ = run_dbt_unit_tests(variables, tmp_path, select=tests)
+    assert code != 0, out[-3000:]
+    for name in tests.split():
+        assert re.search(rf"FAIL 1 {name}\b", out), out[-3000:]
+
 
 @pytest.mark.parametrize("mart", list(EXPECTED))
 def test_every_column_matches_the_raw_files(built, mart):

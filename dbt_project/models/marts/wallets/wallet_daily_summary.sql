@@ -3,14 +3,22 @@
     replaces EVERY day from min_date on (not only up to max_date): re-running an early
     day leaves the later closing balances right (meta.run_rows `from_window_start`,
     dbt_project.yml).
+
+    An incremental run reads wallet_transactions from min_date on only: the days before
+    are not the run's to change, so the balance they leave is the closing balance this
+    mart already holds for each wallet's last day before min_date (opening_balances). A
+    daily run then costs a day, not all history (at 10M transactions: ~2.9 s -> a day's
+    rows), and the rows are those a full rebuild gives (tests/integration/test_daily_runs.py).
 #}
 
 with
 
 transactions as (
 
-    -- All history, always: the balance before min_date is part of every closing balance.
     select * from {{ ref('wallet_transactions') }}
+    {% if is_incremental() %}
+        where {{ run_window_predicate('local_date', through_latest=true) }}
+    {% endif %}
 
 ),
 
@@ -34,22 +42,74 @@ daily_totals as (
 
 ),
 
+{% if is_incremental() %}
+    opening_days as (
+
+        -- Each wallet's last day before the window in this mart.
+        select
+            wallet_id,
+            max(local_date) as last_local_date
+
+        from {{ this }}
+        where not ({{ run_window_predicate('local_date', through_latest=true) }})
+        group by wallet_id
+
+    ),
+
+    opening_balances as (
+
+        select
+            opening_days.wallet_id,
+            opening_days.last_local_date,
+            previous.closing_balance as opening_balance
+
+        from opening_days
+        inner join {{ this }} as previous
+            on
+                opening_days.wallet_id = previous.wallet_id
+                and opening_days.last_local_date = previous.local_date
+
+    ),
+{% endif %}
+
+first_days as (
+
+    -- The first day to write: the wallet's first transaction day or, in an incremental
+    -- run, the day after its last row before the window (normally min_date; earlier when
+    -- days between were never built, which a rebuild fills with zeros too).
+    select
+        wallet_id,
+        local_date as first_local_date
+
+    from daily_totals
+    {% if is_incremental() %}
+        union all
+        select
+            wallet_id,
+            last_local_date + 1 as first_local_date
+
+        from opening_balances
+    {% endif %}
+
+),
+
 wallet_first_days as (
 
     select
         wallet_id,
-        min(local_date) as first_local_date
+        min(first_local_date) as first_local_date
 
-    from daily_totals
+    from first_days
     group by wallet_id
 
 ),
 
 latest_day as (
 
+    -- Of all history: a window emptied upstream can end the series before min_date.
     select max(local_date) as latest_local_date
 
-    from daily_totals
+    from {{ ref('wallet_transactions') }}
 
 ),
 
@@ -83,6 +143,10 @@ daily_balances as (
         cast(coalesce(daily_totals.points_refunded, 0) as decimal(38, 2)) as points_refunded,
         cast(coalesce(daily_totals.net_change, 0) as decimal(38, 2)) as net_change,
         cast(
+            {% if is_incremental() %}
+                coalesce(opening_balances.opening_balance, 0)
+                +
+            {% endif %}
             sum(coalesce(daily_totals.net_change, 0)) over (
                 partition by wallet_days.wallet_id
                 order by wallet_days.local_date
@@ -96,6 +160,10 @@ daily_balances as (
         on
             wallet_days.wallet_id = daily_totals.wallet_id
             and wallet_days.local_date = daily_totals.local_date
+    {% if is_incremental() %}
+        left join opening_balances
+            on wallet_days.wallet_id = opening_balances.wallet_id
+    {% endif %}
 
 ),
 
@@ -118,10 +186,6 @@ final as (
     from daily_balances
     left join wallets
         on daily_balances.wallet_id = wallets.wallet_id
-    {% if is_incremental() %}
-        -- After the running sum: earlier days still count in the closing balance.
-        where {{ run_window_predicate('daily_balances.local_date', through_latest=true) }}
-    {% endif %}
 
 )
 
