@@ -33,6 +33,7 @@ from promo.lake import (
     dimension_accounting_problem,
     ingest_folders,
     load_dimension,
+    sum_counts,
 )
 from promo.timeutil import ONE_DAY, local_midnight_utc, utc_folders_of_window
 from resources.dagster_resources import LakeResource, StorageResource
@@ -86,7 +87,7 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
         queue = utc_folders_of_window(window.start, window.end)
         while queue:
             batch, queue, lines = queue, [], []
-            for manifest in ingest_folders(store, the_lake, stream, batch):
+            for manifest in ingest_folders(store, the_lake, stream, batch, window.start.tzinfo):
                 folder = date.fromisoformat(manifest["utc_date"])
                 # An id this folder holds first was accepted in a later folder ingested
                 # before it: classify that folder again so the later copy becomes the
@@ -108,7 +109,8 @@ def build_stream_asset(stream: Stream, partitions: PartitionsDefinition) -> Asse
             context.log.info("\n".join(lines))
             queue.sort()
         final = [manifests[d] for d in sorted(manifests)]
-        by_day = the_lake.rows_by_local_day(stream, sorted(manifests), window.start.tzinfo)
+        # Counted from the rows each folder's last classification wrote, not read back.
+        by_day = sum_counts([manifests[d]["rows_by_local_day"] for d in sorted(manifests)])
         for key in context.partition_keys:
             # Each day partition gets its own figures, not the run's: its accepted records
             # and the UTC folders it overlaps (a folder's counts are the folder's).

@@ -118,8 +118,10 @@ def classify_chunk(
             pl.col("folder").alias("_folder"),
             pl.col("seq").alias("_seq"),
             # The raw text of a row whose id shows up again in the chunk (a redelivery or
-            # an id conflict): conflicts then need no second read of the file.
-            pl.when(pl.col(stream.id_field).is_duplicated())
+            # an id conflict): conflicts then need no second read of the file. Ids are
+            # compared by their 64-bit hash (a few times cheaper than the strings): a rare
+            # collision only keeps the raw text of a row that did not need it.
+            pl.when(pl.col(stream.id_field).hash().is_duplicated())
             .then(pl.col("raw").str.slice(0, RAW_PREVIEW))
             .alias("_raw"),
             "_failed",

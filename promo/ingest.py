@@ -182,13 +182,12 @@ def _resolve(
         pl.lit(None, pl.Int64).alias("_seq"), pl.lit(None, pl.String).alias("_raw")
     )
     valid = pl.concat([empty, *(v.drop("_folder") for v in p.valid)])
-    is_fix = pl.lit(False)
-    if corrections:
+    regular, fixes = valid, valid.clear()
+    if corrections and any(is_correction_file(n) for n in p.source.files):
         is_fix = pl.any_horizontal(pl.col("_file").str.ends_with(s) for s in CORRECTION_SUFFIXES)
-    accepted, duplicates, conflicts, later = resolve_ids(
-        stream, folder, valid.filter(~is_fix), others
-    )
-    fixed = apply_corrections(stream, folder, accepted, valid.filter(is_fix), others)
+        regular, fixes = valid.filter(~is_fix), valid.filter(is_fix)
+    accepted, duplicates, conflicts, later = resolve_ids(stream, folder, regular, others)
+    fixed = apply_corrections(stream, folder, accepted, fixes, others)
     bad = [empty_quarantine(), *(b.drop("_folder") for b in p.bad)]
     conflicts = pl.concat([conflicts, fixed.conflicts])
     if conflicts.height:
@@ -243,8 +242,13 @@ def resolve_ids(
     """
     idc = stream.id_field
     key = stream.key
-    # Contract order: `_seq` when the rows carry it (one integer, cheap to sort).
-    valid = valid.sort("_seq") if "_seq" in valid.columns else valid.sort("_file", "_line")
+    # Contract order: `_seq` when the rows carry it (one integer, cheap to sort). Rows come
+    # back from the classifier in order unless some lines of their chunk took the careful
+    # path: then they are sorted, else not copied again.
+    if "_seq" not in valid.columns:
+        valid = valid.sort("_file", "_line")
+    elif not valid["_seq"].is_sorted():
+        valid = valid.sort("_seq")
     holder = (pl.col(key[0]) if len(key) == 1 else pl.struct(key)).is_first_distinct()
     valid = valid.with_columns(holder.alias("_first"))
     first = valid.filter("_first").drop("_first")
