@@ -8,7 +8,7 @@ text. The classifier gets the text two ways:
 - the fast path takes DuckDB's rendering of the parsed number, which has the exact value
   whenever the written number has at most 15 significant digits (a double holds any
   15-digit decimal, and DuckDB prints the shortest text that reads back as the same
-  double); `LONG_NUMBER` sends every line with a longer amount to the careful path;
+  double); `long_number` sends every line with a longer amount to the careful path;
 - the careful path reads the line again with Python's `json`, keeping each number's text
   (`number_texts`), and `canonical_amount` turns it into the text polars casts to a
   decimal.
@@ -28,11 +28,11 @@ CENT = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 LIMIT = Decimal(10) ** AMOUNT_INTEGER_DIGITS
 
 
-def long_number(fields: list[str]) -> str:
-    """A regex for a line where one of `fields` is a number written with 16 or more digit
-    or dot characters: its double may not hold the written value."""
-    names = "|".join(re.escape(f) for f in fields)
-    return rf'"(?:{names})"\s*:\s*-?[0-9.]{{16,}}'
+def long_number(field: str) -> str:
+    """A regex for a line where `field` is a number written with 16 or more digit or dot
+    characters: its double may not hold the written value. One regex per field: polars
+    finds a line's single literal key fast (~10x faster than an alternation of keys)."""
+    return rf'"{re.escape(field)}"\s*:\s*-?[0-9.]{{16,}}'
 
 
 class _Number(str):

@@ -192,8 +192,8 @@ def parse(stream: Stream, lines: pl.DataFrame, fast: bool = True) -> pl.DataFram
         & raw.str.ends_with("}")
         & ~raw.str.contains("\\", literal=True)
     )
-    if amount_fields:
-        plain = plain & ~pl.col("raw").str.contains(amounts.long_number(amount_fields))
+    for name in amount_fields:
+        plain = plain & ~raw.str.contains(amounts.long_number(name))
     lines = lines.with_columns(plain.fill_null(False).alias("_plain"))
     candidates = lines.filter("_plain").drop("_plain")
     rest = [lines.filter(~pl.col("_plain")).drop("_plain")]
