@@ -29,8 +29,8 @@ import polars as pl
 
 from bench.steps import ALL_SOURCES, ALL_TYPES, WALLET, _sql_local_ts
 from promo.reports.csv_safety import neutralise, text_columns
-from promo.reports.definitions import REPORTS, TIMESTAMP, TIMESTAMP_PATTERN, render_timestamps
-from promo.reports.engine import BATCH_ROWS, VALIDATE_ROWS
+from promo.reports.definitions import REPORTS, TIMESTAMP, TIMESTAMP_PATTERN
+from promo.reports.engine import BATCH_ROWS, VALIDATE_ROWS, render_timestamps
 from promo.reports.files import CSV_BATCH_ROWS, PartWriter
 from promo.reports.validation import ChunkValidator
 from promo.reports.windows import custom_window

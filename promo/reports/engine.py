@@ -29,12 +29,7 @@ import polars as pl
 
 from promo import layout, published
 from promo.reports.csv_safety import text_columns
-from promo.reports.definitions import (
-    REPORTS,
-    SCHEMA_VERSION,
-    ReportDefinition,
-    render_timestamps,
-)
+from promo.reports.definitions import REPORTS, SCHEMA_VERSION, TIMESTAMP_FORMAT, ReportDefinition
 from promo.reports.files import ROWS_PER_FILE, PartWriter
 from promo.reports.validation import ChunkValidator, polars_dtype
 from promo.reports.windows import Window
@@ -142,6 +137,16 @@ def _quiet_day(definition: ReportDefinition, day: date, params: dict[str, Any]) 
     frame = pl.DataFrame([definition.quiet_day_row(day, params)], schema=schema)
     order = int(datetime.combine(day, datetime.min.time(), UTC).timestamp() * 1_000_000)
     return frame.with_columns(pl.lit(order, pl.Int64).alias("_order"))
+
+
+def render_timestamps(frame: pl.DataFrame, columns: list[str], timezone: str) -> pl.DataFrame:
+    """The timestamp columns (instants) as ISO 8601 text in the account timezone.
+
+    Rendered by polars rather than DuckDB: DuckDB's strftime has no ±HH:MM offset, and the
+    regexp that added the colon cost a 10 M-row export ~7 of its ~20 query CPU seconds."""
+    return frame.with_columns(
+        pl.col(c).dt.convert_time_zone(timezone).dt.strftime(TIMESTAMP_FORMAT) for c in columns
+    )
 
 
 def _batches(con, definition: ReportDefinition, path: Path, request: ReportRequest, timezone: str):
