@@ -120,16 +120,19 @@ class ReportDefinition:
     def filter_keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.filters)
 
-    def select_sql(self) -> str:
+    def select_sql(self, ordered: bool = True) -> str:
+        """The report's rows of the given files. `ordered=False` leaves out the ORDER BY:
+        the export reads each published day in file order (already the report's, as
+        published) and checks it (promo.reports.engine `in_report_order`)."""
         cols = ",\n  ".join(f"{c.sql} AS {c.name}" for c in self.columns)
         window = (
             f"AND {self.order_key} >= $start AND {self.order_key} < $end" if self.windowed else ""
         )
+        order = f"\nORDER BY {self.order_key}, {self.id_column}" if ordered else ""
         return (
             f"SELECT\n  {cols},\n  epoch_us({self.order_key}) AS _order\n"
             f"FROM read_parquet($files, union_by_name = true)\n"
-            f"WHERE {self.where} {window}\n"
-            f"ORDER BY {self.order_key}, {self.id_column}"
+            f"WHERE {self.where} {window}{order}"
         )
 
     def quiet_day_row(self, day: date, params: dict[str, Any]) -> dict[str, Any]:

@@ -149,15 +149,41 @@ def render_timestamps(frame: pl.DataFrame, columns: list[str], timezone: str) ->
     )
 
 
+def in_report_order(day: pl.DataFrame, id_column: str) -> bool:
+    """Whether the rows are in the report's order: by `_order` (the order key's instant),
+    ties by the id. Published day files are written in that order (promo.marts), so this
+    holds unless a file was written some other way."""
+    if day.height < 2:
+        return True
+    order, ids = pl.col("_order"), pl.col(id_column)
+    step = order.diff().slice(1)
+    ok = (step > 0) | ((step == 0) & (ids.slice(1) >= ids.slice(0, day.height - 1)))
+    return bool(day.select(ok.fill_null(False).all()).item())
+
+
 def _batches(con, definition: ReportDefinition, path: Path, request: ReportRequest, timezone: str):
-    params = {k: v for k, v in request.params.items() if f"${k}" in definition.select_sql()}
+    """One day's rows in the report's order, in batches of at most BATCH_ROWS.
+
+    The query has no ORDER BY: sorting each day again in DuckDB cost a 10 M-row export
+    ~2 of its ~20 CPU seconds, and the day file is already in order. DuckDB returns it in
+    file order on one thread (the session runs one); the day is checked, and sorted here
+    only if it is not in order. Either way the day is held in memory, as DuckDB's sort
+    held it before."""
+    sql = definition.select_sql(ordered=False)
+    params = {k: v for k, v in request.params.items() if f"${k}" in sql}
     params["files"] = [str(path)]
     if definition.windowed:
         params.update(start=request.window.start, end=request.window.end)
-    reader = con.sql(definition.select_sql(), params=params).to_arrow_reader(BATCH_ROWS)
+    frames = [pl.from_arrow(b) for b in con.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)]
+    if not frames:
+        return
+    day = pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
+    del frames
+    if not in_report_order(day, definition.id_column):
+        day = day.sort("_order", definition.id_column, nulls_last=True)
     stamps = definition.timestamp_columns
-    for batch in reader:
-        yield render_timestamps(pl.from_arrow(batch), stamps, timezone)
+    for offset in range(0, day.height, BATCH_ROWS):
+        yield render_timestamps(day.slice(offset, BATCH_ROWS), stamps, timezone)
 
 
 class _Pending:
@@ -243,6 +269,9 @@ def export_report(
             # The marts hold instants (TIMESTAMPTZ): the session zone only matters to a
             # timestamp without one, which the marts store in UTC.
             con.execute("SET TimeZone = 'UTC'")
+            # One DuckDB thread: it reads a day file in file order (the report's order,
+            # see _batches), and the writer thread has the other core.
+            con.execute("SET threads = 1")
             pending = _Pending(validator, writer)
             try:
                 for day, key in keys:

@@ -81,9 +81,17 @@ def test_missing_published_days_are_refused_with_the_command_to_run(berlin_pipel
 
 
 # ------------------------------------------------------------------ synthetic marts
-def synthetic_wallet_mart(marts: Path, days: dict[str, int], bad_type_at: int | None = None):
+def synthetic_wallet_mart(
+    marts: Path,
+    days: dict[str, int],
+    bad_type_at: int | None = None,
+    *,
+    step_us: int = 80000,
+    file_order: str = "occurred_at, transaction_id",
+):
     """Published wallet_transactions partitions with `n` rows per day, written with plain
-    DuckDB (the mart's columns), to exercise volume and validation without a pipeline."""
+    DuckDB (the mart's columns), to exercise volume and validation without a pipeline.
+    `file_order`: the rows' order in the file (publishing writes the report's order)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for day, n in days.items():
@@ -100,10 +108,10 @@ def synthetic_wallet_mart(marts: Path, days: dict[str, int], bad_type_at: int | 
                            AS balance_effect,
                        NULL::VARCHAR AS campaign_id, NULL::VARCHAR AS coupon_code,
                        NULL::VARCHAR AS reference_transaction_id, NULL::TIMESTAMPTZ AS expires_at,
-                       TIMESTAMPTZ '{day} 00:00:00+00' + to_microseconds(i * 80000)
+                       TIMESTAMPTZ '{day} 00:00:00+00' + to_microseconds(i * {step_us})
                            AS occurred_at,
                        DATE '{day}' AS local_date
-                FROM range({n}) t(i) ORDER BY occurred_at, transaction_id
+                FROM range({n}) t(i) ORDER BY {file_order}
             ) TO '{target}/part-0.parquet' (FORMAT parquet)
         """)
     con.close()
@@ -154,6 +162,50 @@ def test_more_than_a_million_rows_become_a_zip_of_chronological_parts(tmp_path):
     )
     beside = Path(delivered.uri).with_name(delivered.file_name + ".manifest.json")
     assert json.loads(beside.read_text()) == delivered.manifest
+
+
+def test_a_day_file_out_of_order_still_gives_rows_in_time_then_id_order(tmp_path):
+    # The export reads day files in file order and sorts only a day that is not in the
+    # report's order. Here the files are shuffled and every instant is shared by 3 rows
+    # (i // 3): the report must still be ordered by time, then transaction id, exactly as
+    # plain DuckDB orders the same files.
+    marts = tmp_path / "marts"
+    days = {"2026-10-01": 3000, "2026-10-02": 2999}
+    synthetic_wallet_mart(marts, days, step_us=0, file_order="hash(i)")
+    for day in days:  # every instant shared by 3 rows: rewrite occurred_at as i // 3
+        path = marts / "wallet_transactions" / f"date={day}" / "part-0.parquet"
+        duckdb.execute(
+            f"COPY (SELECT * REPLACE (occurred_at + to_microseconds("
+            f"CAST(split_part(transaction_id, '-', 5) AS BIGINT) // 3 * 1000) AS occurred_at) "
+            f"FROM '{path}') TO '{path}.tmp' (FORMAT parquet)"
+        )
+        Path(f"{path}.tmp").replace(path)
+    request = ReportRequest(
+        "shuffled",
+        "wallet_transactions",
+        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
+        window("2026-10-01", "2026-10-02", "UTC"),
+    )
+    delivered = export_report(
+        request,
+        marts=LocalStorage(marts),
+        destination=LocalStorage(tmp_path / "out"),
+        folder="shuffled",
+        timezone="UTC",
+        now=NOW,
+        generated_by="t",
+    )
+    lines = Path(delivered.uri).read_text().splitlines()[1:]
+    expected = duckdb.sql(
+        f"SELECT transaction_id FROM read_parquet('{marts}/wallet_transactions/*/*.parquet') "
+        "ORDER BY occurred_at, transaction_id"
+    ).fetchall()
+    assert len(lines) == sum(days.values())
+    assert [line.split(",")[0] for line in lines] == [row[0] for row in expected]
+    first_file = duckdb.sql(
+        f"SELECT transaction_id FROM '{marts}/wallet_transactions/date=2026-10-01/*.parquet'"
+    ).fetchall()
+    assert first_file[:3] != expected[:3], "the file really was out of order"
 
 
 def test_a_report_failing_validation_is_not_delivered(tmp_path):
