@@ -172,8 +172,10 @@ WALLET_TRANSACTIONS = ReportDefinition(
         _c("expires_at", kind=TIMESTAMP),
         _c("transaction_time", "occurred_at", kind=TIMESTAMP, required=True),
     ),
-    where="wallet_id = $wallet_id AND list_contains($sources, transaction_source) "
-    "AND list_contains($types, transaction_type)",
+    # list_position, not list_contains: DuckDB turns list_contains on a parameter into a
+    # join, which costs ~25 % more and does not keep the file's row order (see _batches).
+    where="wallet_id = $wallet_id AND list_position($sources, transaction_source) IS NOT NULL "
+    "AND list_position($types, transaction_type) IS NOT NULL",
     order_key="occurred_at",
     id_column="transaction_id",
 )
