@@ -1,8 +1,8 @@
 """Export one report: published marts -> validated CSV / ZIP -> destination.
 
 Streaming: the published marts are day partitions already in time order, so the export
-reads one day at a time (no global sort), pulls Arrow batches from DuckDB and gathers
-them into chunks; a writer thread validates each chunk with the report's Pandera schema and
+reads one day at a time (no global sort, and no sort of the day unless its file is out of
+order), pulls Arrow batches from DuckDB and gathers them into chunks; a writer thread validates each chunk with the report's Pandera schema and
 appends it to the current CSV part while the next chunk is gathered. Memory stays at about
 two chunks plus one day's query, whatever the window's size.
 
