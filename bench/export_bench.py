@@ -200,12 +200,15 @@ def render_export(section: dict) -> list[str]:
         return ["(re-run `make bench` or `python -m bench.run --only export`)"]
     lines = [
         "A Wallet Transactions report (one wallet, all four sources and all six types, "
-        f"{EXPORT_TZ}) through `promo.reports.engine.export_report`: per-day queries, "
-        "Pandera validation of every chunk, CSV parts of at most 1,000,000 rows written "
+        f"{EXPORT_TZ}) through `promo.reports.engine.export_report`: per-day queries "
+        "on one DuckDB thread that read each day file in file order (publishing writes it "
+        "in the report's order; the engine checks the order and would sort a day that is "
+        "not), Pandera validation of every chunk, CSV parts of at most 1,000,000 rows written "
         "straight into the ZIP's entries (ISA-L deflate, level 1), "
         "manifest, delivery to a local downloads folder. The data is a synthetic published "
-        "`wallet_transactions` mart written with DuckDB, because the generator spreads rows "
-        "over several wallets.",
+        "`wallet_transactions` mart written with DuckDB like the publish step writes it "
+        "(each day's rows ordered by occurred_at, transaction_id), because the generator "
+        "spreads rows over several wallets.",
         "",
         "The bound is the bare lower bound of the same output: ONE DuckDB `COPY (SELECT <the "
         "report's 13 columns, same display names and timezone conversion, the timestamps "
