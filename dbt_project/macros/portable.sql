@@ -77,7 +77,7 @@
     {%- endif -%}
     {%- set dest_cols_csv = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
     {%- if (config.get("meta") or {}).get("keep_replaced_rows") %}
-    {{ keep_replaced_rows_sql(target, predicate) }}
+        {{ keep_replaced_rows_sql(target, predicate) }}
     {%- endif %}
 
     delete from {{ target }}

@@ -9,14 +9,15 @@
     shown.
 #}
 {% test column_values(model, not_null, accepted_values={}) %}
-{%- set shown = not_null + (accepted_values.keys() | reject("in", not_null) | list) %}
+    {%- set shown = not_null + (accepted_values.keys() | reject("in", not_null) | list) %}
+    {%- set broken = [] %}
+    {%- for column in not_null %}{% do broken.append(column ~ " is null") %}{% endfor %}
+    {%- for column, values in accepted_values.items() %}
+        {%- do broken.append(column ~ " not in ('" ~ values | join("', '") ~ "')") %}
+    {%- endfor %}
 
 select {{ shown | join(", ") }}
 from {{ model }}
-where
-    {{ not_null | join(" is null or ") }} is null
-    {% for column, values in accepted_values.items() -%}
-        or {{ column }} not in ('{{ values | join("', '") }}')
-    {% endfor %}
+where {{ broken | join(" or ") }}
 
 {% endtest %}

@@ -80,11 +80,20 @@ wallets as (
 
     touched as (
 
-        select wallet_id, user_id from replaced_totals
+        select
+            wallet_id,
+            user_id
+        from replaced_totals
         union
-        select wallet_id, user_id from window_totals
+        select
+            wallet_id,
+            user_id
+        from window_totals
         union
-        select wallet_id, user_id from renamed
+        select
+            wallet_id,
+            user_id
+        from renamed
 
     ),
 
@@ -158,10 +167,13 @@ wallets as (
 
         from {{ ref('wallet_transactions') }}
         where (wallet_id, user_id) in (
-            select wallet_id, user_id from updated
+            select
+                updated.wallet_id,
+                updated.user_id
+            from updated
             where
-                has_transactions
-                and (first_transaction_at is null or last_transaction_at is null)
+                updated.has_transactions
+                and (updated.first_transaction_at is null or updated.last_transaction_at is null)
         )
         group by wallet_id, user_id
 
@@ -172,7 +184,8 @@ wallets as (
         select
             wallet_id,
             user_id,
-            {% for type in types %}points_{{ type }},{% endfor %}
+            {% for type in types %}points_{{ type }},
+            {% endfor %}
             available_balance,
             first_transaction_at,
             last_transaction_at
@@ -186,7 +199,8 @@ wallets as (
         select
             wallet_id,
             user_id,
-            {% for type in types %}points_{{ type }},{% endfor %}
+            {% for type in types %}points_{{ type }},
+            {% endfor %}
             available_balance,
             first_transaction_at,
             last_transaction_at
