@@ -319,9 +319,10 @@ def render_marts(s: dict) -> list[str]:
         "loaded first (the marts join them). The one-day re-run rebuilds the last day of "
         "the range after the full build (a daily schedule tick): dbt reuses its saved "
         "parse (`dbt_parse`: partial; the window is not in its vars), tests only the rows "
-        "the run wrote and updates `user_ledger` for the users the day touched, so what "
-        "is left of its cost is mostly fixed (dbt's start-up, ~85 models and tests at a "
-        "few tens of ms each, on 4 threads); `wallet_daily_summary` starts from its own "
+        "the run wrote and updates `user_ledger` from the rows the day's rebuild replaced "
+        "(old totals, minus those rows, plus the day's rows now), so what is left of its "
+        "cost is mostly fixed (dbt's start-up, ~70 models and tests at a few tens of ms "
+        "each, on 4 threads); `wallet_daily_summary` starts from its own "
         "closing balances before the window. Wall time includes the process start and imports "
         "(~`wall s` − `work s`); *work CPU s* of a dbt step counts the dbt process too.",
         "",

@@ -54,17 +54,21 @@
     rows forever.
 
     DuckDB: the custom strategy `replace_window` deletes those rows and inserts the new
-    ones, in the transaction of the model's build. For user_ledger (`window_users`) it
-    deletes the rows of every user the model recomputed, and of every user whose
-    transactions span the window (one whose window rows all went away has no new row).
+    ones, in the transaction of the model's build; with `meta.keep_replaced_rows` it first
+    keeps the rows it deletes (macros/replaced_rows.sql). For user_ledger
+    (`window_users`) it deletes the rows of every user and wallet the model updated, and
+    of every one with kept rows of `meta.changes_from` (one whose rows all went away has
+    no new row).
 #}
 {% macro get_incremental_replace_window_sql(arg_dict) %}
     {%- set target = arg_dict["target_relation"] -%}
     {%- set source = arg_dict["temp_relation"] -%}
     {%- set run_rows = (config.get("meta") or {}).get("run_rows") -%}
     {%- if run_rows == "window_users" -%}
-        {%- set predicate = "user_id in (select user_id from " ~ source ~ ") or "
-            ~ ledger_spans_window_predicate() -%}
+        {%- set kept = replaced_rows_relation(ref(config.get("meta")["changes_from"])) -%}
+        {%- set predicate = "(wallet_id, user_id) in (select wallet_id, user_id from " ~ source
+            ~ ") or (wallet_id, user_id) in (select wallet_id, user_id from " ~ kept
+            ~ " where not is_window)" -%}
     {%- else -%}
         {%- set predicate = run_rows_predicate_of(run_rows) -%}
     {%- endif -%}
@@ -72,6 +76,9 @@
         {{ exceptions.raise_compiler_error(this ~ ": replace_window needs meta.run_rows") }}
     {%- endif -%}
     {%- set dest_cols_csv = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
+    {%- if (config.get("meta") or {}).get("keep_replaced_rows") %}
+        {{ keep_replaced_rows_sql(target, predicate) }}
+    {%- endif %}
 
     delete from {{ target }}
     where {{ predicate }};

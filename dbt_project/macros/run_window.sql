@@ -96,16 +96,3 @@
     {%- endif -%}
     {{ return(relation) }}
 {%- endmacro %}
-
-{#
-    user_ledger rows whose user's transactions span the run window: the first local day
-    on or before max_date and the last on or after min_date. Every user who had a
-    transaction in the window before this run is among them (the ledger row was built
-    from it), so a user whose window rows all went away upstream is found too.
-#}
-{% macro ledger_spans_window_predicate(first_column='first_transaction_at_local',
-                                       last_column='last_transaction_at_local') -%}
-    {%- set first, last = run_window_days() -%}
-    cast({{ first_column }} as date) <= date '{{ last }}'
-    and cast({{ last_column }} as date) >= date '{{ first }}'
-{%- endmacro %}

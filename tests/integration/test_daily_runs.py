@@ -151,8 +151,11 @@ def test_runs_day_by_day_keep_the_ledger_equal_to_a_rebuild(home):
         folder.rename(landing / folder.relative_to(later))
     build(settings, "2026-10-25", "2026-10-25")
     ran = (settings.warehouse_path.parent / "dbt_target" / "run").rglob("user_ledger.sql")
-    # What dbt executed for the ledger: the incremental replacement of the window's users.
-    assert "where user_id in (select user_id from" in next(ran).read_text()
+    # What dbt executed for the ledger: the incremental replacement of the users and
+    # wallets it updated from the rows wallet_transactions replaced.
+    executed = next(ran).read_text()
+    assert "where (wallet_id, user_id) in (select wallet_id, user_id from" in executed
+    assert "wallet_transactions__replaced" in executed
     assert_ledger_is_a_rebuild(settings)
     build(settings, "2026-10-26", "2026-10-27")
     grown = assert_ledger_is_a_rebuild(settings)
