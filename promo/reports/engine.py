@@ -2,9 +2,10 @@
 
 Streaming: the published marts are day partitions already in time order, so the export
 reads one day at a time (no global sort, and no sort of the day unless its file is out of
-order), pulls Arrow batches from DuckDB and gathers them into chunks; a writer thread validates each chunk with the report's Pandera schema and
-appends it to the current CSV part while the next chunk is gathered. Memory stays at about
-two chunks plus one day's query, whatever the window's size.
+order), pulls Arrow batches from DuckDB and gathers them into chunks; a writer thread
+validates each chunk with the report's Pandera schema and appends it to the current CSV
+part while the next chunk is gathered. Memory stays at about two chunks plus one day,
+whatever the window's size.
 
 Nothing is visible at the destination until the whole file is written and valid: the
 file is built in a private working folder, then published atomically through the storage
