@@ -221,7 +221,10 @@ def _fast(stream: Stream, candidates: pl.DataFrame) -> pl.DataFrame:
             f"SELECT v{instants} FROM (SELECT json_transform(raw, '{struct}') AS v FROM lines)",
             text,
         )
-    except duckdb.Error:  # some line is not JSON after all: check each one
+    # Some line is not JSON after all: check each one. DuckDB's error quotes the line cut
+    # at a byte count; cut inside a multi-byte character, the message itself fails to
+    # decode, so that UnicodeDecodeError means the same thing.
+    except (duckdb.Error, UnicodeDecodeError):
         values = _query(
             f"SELECT v{instants} FROM (SELECT CASE WHEN json_valid(raw) "
             f"THEN json_transform(raw, '{struct}') END AS v FROM lines)",

@@ -488,6 +488,31 @@ def test_the_fast_path_and_the_careful_path_agree(stream_name, data):
     FIGURES["lines"] += lines.height
 
 
+def test_a_broken_line_with_multibyte_text_falls_back_to_the_careful_path():
+    # Found by the test above: DuckDB's error for the extra "}" quotes the line cut at a
+    # byte count, inside the 3-byte character, and the message then failed to decode
+    # (UnicodeDecodeError instead of duckdb.Error), which crashed the fast path.
+    from promo.classify import classify_chunk
+
+    good = (
+        b'{"event_id": "e1", "campaign_id": "0", "user_id": "0", "reward_type": '
+        b'"LOYALTY_POINTS", "status": "SUCCESS", "occurred_at": "2026-11-20T00:00:00Z", '
+        b'"wallet_id": "0", "points": 0.01}'
+    )
+    broken = (
+        b'{"error_message": "000", "error_code": "0\xc2\x80\xc2\x80\xe0\xa0\x80", '
+        b'"occurred_at": "2026-11-20T00:00:00Z", "status": "FAILED", "reward_type": "COUPON", '
+        b'"user_id": "0", "campaign_id": "0", "event_id": "e2"}}'
+    )
+    lines = chunk_of({"a.jsonl": good + b"\n" + broken + b"\n"})
+    stream = c.STREAMS["reward_events"]
+    fast_ok, fast_bad = classify_chunk(stream, lines, fast=True)
+    slow_ok, slow_bad = classify_chunk(stream, lines, fast=False)
+    assert fast_ok["event_id"].to_list() == ["e1"]
+    assert fast_bad.select("line_number", "reason").rows() == [(2, "invalid_json")]
+    assert fast_ok.equals(slow_ok) and fast_bad.equals(slow_bad)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     lines=st.lists(st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"")), max_size=30),
