@@ -86,12 +86,13 @@ def synthetic_wallet_mart(
     days: dict[str, int],
     bad_type_at: int | None = None,
     *,
-    step_us: int = 80000,
+    ties: int = 1,
     file_order: str = "occurred_at, transaction_id",
 ):
     """Published wallet_transactions partitions with `n` rows per day, written with plain
     DuckDB (the mart's columns), to exercise volume and validation without a pipeline.
-    `file_order`: the rows' order in the file (publishing writes the report's order)."""
+    `ties`: rows that share each instant; `file_order`: the rows' order in the file
+    (publishing writes the report's order)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for day, n in days.items():
@@ -108,13 +109,26 @@ def synthetic_wallet_mart(
                            AS balance_effect,
                        NULL::VARCHAR AS campaign_id, NULL::VARCHAR AS coupon_code,
                        NULL::VARCHAR AS reference_transaction_id, NULL::TIMESTAMPTZ AS expires_at,
-                       TIMESTAMPTZ '{day} 00:00:00+00' + to_microseconds(i * {step_us})
+                       TIMESTAMPTZ '{day} 00:00:00+00' + to_microseconds(i // {ties} * 80000)
                            AS occurred_at,
                        DATE '{day}' AS local_date
                 FROM range({n}) t(i) ORDER BY {file_order}
             ) TO '{target}/part-0.parquet' (FORMAT parquet)
         """)
     con.close()
+
+
+def export_synthetic(request, tmp_path: Path, folder: str):
+    """export_report of a synthetic mart in tmp_path/marts to tmp_path/out, in UTC."""
+    return export_report(
+        request,
+        marts=LocalStorage(tmp_path / "marts"),
+        destination=LocalStorage(tmp_path / "out"),
+        folder=folder,
+        timezone="UTC",
+        now=NOW,
+        generated_by="t",
+    )
 
 
 def test_more_than_a_million_rows_become_a_zip_of_chronological_parts(tmp_path):
@@ -126,15 +140,7 @@ def test_more_than_a_million_rows_become_a_zip_of_chronological_parts(tmp_path):
         {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
         window("2026-10-01", "2026-10-02", "UTC"),
     )
-    delivered = export_report(
-        request,
-        marts=LocalStorage(marts),
-        destination=LocalStorage(tmp_path / "out"),
-        folder="big",
-        timezone="UTC",
-        now=NOW,
-        generated_by="t",
-    )
+    delivered = export_synthetic(request, tmp_path, "big")
     assert delivered.file_name == "wallet-transactions_2026-10-01_2026-10-02.zip"
     assert [p["rows"] for p in delivered.parts] == [1_000_000, 200_001]
     with zipfile.ZipFile(delivered.uri) as zf:
@@ -166,35 +172,19 @@ def test_more_than_a_million_rows_become_a_zip_of_chronological_parts(tmp_path):
 
 def test_a_day_file_out_of_order_still_gives_rows_in_time_then_id_order(tmp_path):
     # The export reads day files in file order and sorts only a day that is not in the
-    # report's order. Here the files are shuffled and every instant is shared by 3 rows
-    # (i // 3): the report must still be ordered by time, then transaction id, exactly as
+    # report's order. Here the files are shuffled and every instant is shared by 3 rows:
+    # the report must still be ordered by time, then transaction id, exactly as
     # plain DuckDB orders the same files.
     marts = tmp_path / "marts"
     days = {"2026-10-01": 3000, "2026-10-02": 2999}
-    synthetic_wallet_mart(marts, days, step_us=0, file_order="hash(i)")
-    for day in days:  # every instant shared by 3 rows: rewrite occurred_at as i // 3
-        path = marts / "wallet_transactions" / f"date={day}" / "part-0.parquet"
-        duckdb.execute(
-            f"COPY (SELECT * REPLACE (occurred_at + to_microseconds("
-            f"CAST(split_part(transaction_id, '-', 5) AS BIGINT) // 3 * 1000) AS occurred_at) "
-            f"FROM '{path}') TO '{path}.tmp' (FORMAT parquet)"
-        )
-        Path(f"{path}.tmp").replace(path)
+    synthetic_wallet_mart(marts, days, ties=3, file_order="hash(i)")
     request = ReportRequest(
         "shuffled",
         "wallet_transactions",
         {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
         window("2026-10-01", "2026-10-02", "UTC"),
     )
-    delivered = export_report(
-        request,
-        marts=LocalStorage(marts),
-        destination=LocalStorage(tmp_path / "out"),
-        folder="shuffled",
-        timezone="UTC",
-        now=NOW,
-        generated_by="t",
-    )
+    delivered = export_synthetic(request, tmp_path, "shuffled")
     lines = Path(delivered.uri).read_text().splitlines()[1:]
     expected = duckdb.sql(
         f"SELECT transaction_id FROM read_parquet('{marts}/wallet_transactions/*/*.parquet') "
@@ -218,15 +208,7 @@ def test_a_report_failing_validation_is_not_delivered(tmp_path):
         window("2026-10-01", "2026-10-01", "UTC"),
     )
     with pytest.raises(ReportValidationError) as failure:
-        export_report(
-            request,
-            marts=LocalStorage(marts),
-            destination=LocalStorage(tmp_path / "out"),
-            folder="bad",
-            timezone="UTC",
-            now=NOW,
-            generated_by="t",
-        )
+        export_synthetic(request, tmp_path, "bad")
     message = str(failure.value)
     assert "transaction_type" in message and "isin" in message and "row 1234" in message
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
