@@ -117,7 +117,9 @@ def build_dbt_assets(partitions: PartitionsDefinition, timezone: str):
 
 
 def stop_dbt(invocation, timeout_s: float = 120) -> None:
-    """Ends the dbt process if it still runs. Reading its events can fail before dbt ends
+    """Ends dbt if it still runs (its process, or on DuckDB its thread in this process:
+    resources/dbt_in_process.py, where SIGINT interrupts it and `kill` has nothing to kill,
+    so the wait lasts until dbt has stopped). Reading its events can fail before dbt ends
     (e.g. an event about a node the code location's manifest does not know, when the
     manifest is older than the project: run `make dbt-parse`); dbt would then keep building
     and hold the warehouse's lock, and the row counts below would fail on that lock

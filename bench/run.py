@@ -336,10 +336,12 @@ def render_marts(s: dict) -> list[str]:
         "parse (`dbt_parse`: partial; the window is not in its vars), tests only the rows "
         "the run wrote and updates `user_ledger` from the rows the day's rebuild replaced "
         "(old totals, minus those rows, plus the day's rows now), so what is left of its "
-        "cost is mostly fixed (dbt's start-up, ~70 models and tests at a few tens of ms "
-        "each, on 4 threads); `wallet_daily_summary` starts from its own "
-        "closing balances before the window. Wall time includes the process start and imports "
-        "(~`wall s` − `work s`); *work CPU s* of a dbt step counts the dbt process too.",
+        "cost is mostly fixed (loading dbt's saved parse, ~70 models and tests at a few tens "
+        "of ms each, on 4 threads); `wallet_daily_summary` starts from its own "
+        "closing balances before the window. On DuckDB dbt runs in the step's own process "
+        '(no dbt process to start and end: docs/architecture.md, "dbt in Dagster"). '
+        "Wall time includes the process start and imports "
+        "(~`wall s` − `work s`); *work CPU s* of a dbt step counts a dbt process (Spark) too.",
         "",
         *table(
             rows,

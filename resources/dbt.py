@@ -8,10 +8,9 @@ imports (`dbt parse`, which does not open the warehouse file: `make` targets run
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.metadata import version
@@ -22,6 +21,8 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
 from promo.marts import arrow_type
+from resources.dbt_in_process import dbt_in_this_process
+from resources.environ import environ
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -48,6 +49,10 @@ class PromoDbtCliResource(DbtCliResource):
     Both are private members of DbtCliResource: tests/unit/test_dbt_resource.py fails if
     an upgrade renames them (the overrides would then silently stop saving the time)."""
 
+    # dbt on a thread of this process instead of a child process (resources/dbt_in_process.py):
+    # the DuckDB engine. Spark's local session is a JVM that must end with its dbt process.
+    in_process: bool = False
+
     @cached_property
     def _cli_version(self) -> Version:
         return Version(version("dbt-core"))
@@ -61,26 +66,9 @@ class PromoDbtCliResource(DbtCliResource):
         """`cli()` with `env` added to the dbt process's environment (the run window,
         promo/dbt_vars.py). dagster-dbt copies this process's environment when it starts
         dbt, inside `cli()`, so the variables are set only for that call."""
-        with _environ(env):
+        in_process = dbt_in_this_process() if self.in_process else nullcontext()
+        with environ(env), in_process:
             return self.cli(args, **kwargs)
-
-
-@contextmanager
-def _environ(env: Mapping[str, str]) -> Iterator[None]:
-    """`env` in this process's environment for the block, as it was afterwards. It reads
-    no setting (settings come from orchestration/settings.py): it sets up the environment
-    dagster-dbt copies into the dbt process, which has no other way in."""
-    environ = os.environ  # noqa: TID251 (written for a child process, not read)
-    saved = {name: environ.get(name) for name in env}
-    environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                environ.pop(name, None)
-            else:
-                environ[name] = value
 
 
 def dbt_resource(engine: str = "duckdb") -> PromoDbtCliResource:
@@ -89,6 +77,7 @@ def dbt_resource(engine: str = "duckdb") -> PromoDbtCliResource:
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=DBT_EXECUTABLE,
         target=TARGETS[engine],
+        in_process=engine == "duckdb",
     )
 
 
