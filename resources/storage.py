@@ -80,6 +80,10 @@ class LocalStorage(Storage):
 
     def list(self, prefix: str = "") -> list[StoredObject]:
         base = self._path(prefix) if prefix else self.root
+        if not prefix and not base.is_dir():
+            # Nothing stored yet. (As a name's start, the root would match its siblings:
+            # `lake` would list `lake-old/`.)
+            return []
         if base.is_file():
             candidates = [base]
         elif base.is_dir():
