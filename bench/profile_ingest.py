@@ -1,0 +1,112 @@
+"""Where ingestion spends its CPU: `promo.lake.ingest_folders` over UTC days start..end for
+every event stream, into an empty lake (it refuses any other), with Dagster left out, and
+the CPU seconds of each phase (all threads of the process: polars' and DuckDB's pools
+count). Not part of `make bench`; settings come from the environment as for `bench.steps`:
+
+    python -m bench.profile_ingest --start 2026-08-01 --end 2026-08-30
+
+The phases are promo's own functions, wrapped (a clock read per call: a few thousand in
+all). They nest: `parse` is inside `classify_chunk`, `write_parquet` inside
+`write_folder`, and so on; `read lines` is the time spent producing each frame of lines.
+The code measured is only called, never changed. Compare a phase's CPU with the bare
+floor of `bench.steps floor` on the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import inspect
+import time
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from orchestration.settings import Settings
+from promo import classify, contract, idindex, ingest, lake
+from resources.storage import open_storage
+
+# (owner, attribute, label): looked up where the caller finds them (e.g. `ingest` imports
+# `classify_chunk` and `file_lines` into its own namespace).
+PHASES = [
+    (ingest, "file_lines", "read lines (rawlines)"),
+    (ingest, "classify_chunk", "classify_chunk"),
+    (classify, "parse", "  parse"),
+    (classify, "_fast", "    fast path (DuckDB + polars)"),
+    (classify, "_careful", "    careful path"),
+    (classify, "apply_schema", "  Pandera schema"),
+    (ingest, "_resolve", "resolve a folder"),
+    (ingest, "resolve_ids", "  ids (incl. other folders)"),
+    (ingest, "_conflict_rows", "  id conflict rows"),
+    (lake.Lake, "write_folder", "write a folder"),
+    (lake.Lake, "write_parquet", "  Parquet files"),
+    (idindex.IdIndex, "replace", "id index updates"),
+]
+
+
+def wrap(owner, attr: str, label: str, cpu: dict[str, float]) -> None:
+    original = getattr(owner, attr)
+
+    def add(started: float) -> None:
+        cpu[label] = cpu.get(label, 0.0) + time.process_time() - started
+
+    if inspect.isgeneratorfunction(original):
+
+        @functools.wraps(original)
+        def timed_gen(*a, **kw):
+            frames = original(*a, **kw)
+            while True:
+                started = time.process_time()
+                try:
+                    item = next(frames)
+                except StopIteration:
+                    add(started)
+                    return
+                add(started)
+                yield item
+
+        setattr(owner, attr, timed_gen)
+        return
+
+    @functools.wraps(original)
+    def timed(*a, **kw):
+        started = time.process_time()
+        try:
+            return original(*a, **kw)
+        finally:
+            add(started)
+
+    setattr(owner, attr, timed)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--start", required=True)
+    parser.add_argument("--end", required=True)
+    args = parser.parse_args()
+    first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    settings = Settings.from_env()
+    landing = open_storage(settings.landing_uri, settings.s3_endpoint_url)
+    the_lake = lake.Lake(open_storage(settings.lake_uri, settings.s3_endpoint_url))
+    if the_lake.manifests():
+        # Measured into an empty lake, like `bench.steps ingest`; never someone's lake.
+        raise SystemExit(f"the lake is not empty: {settings.lake_uri}")
+    cpu = {label: 0.0 for _, _, label in PHASES}  # printed in this order
+    for owner, attr, label in PHASES:
+        wrap(owner, attr, label, cpu)
+    started, wall = time.process_time(), time.perf_counter()
+    lines = 0
+    for stream in contract.STREAMS.values():
+        stream_started = time.process_time()
+        manifests = lake.ingest_folders(landing, the_lake, stream, days, ZoneInfo("UTC"))
+        lines += sum(m["lines"] for m in manifests)
+        cpu[f"stream {stream.name}"] = time.process_time() - stream_started
+    total = time.process_time() - started
+    print(f"{lines} lines, {total:.2f} CPU s, {time.perf_counter() - wall:.2f} wall s")
+    for label, seconds in cpu.items():
+        print(f"{seconds:7.2f}  {seconds / total:4.0%}  {label}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
