@@ -263,7 +263,8 @@ def render_ingestion(s: dict) -> list[str]:
             "Dagster and builds the code location (dbt manifest included), which the floor "
             "does not. *Work CPU s* is the CPU time of the measured work alone (the run, or "
             f"the DuckDB statements). Target: ingestion ≤ {INGEST_TARGET_RATIO:g}× the floor "
-            "in CPU seconds.",
+            "in CPU seconds. Where ingestion's CPU goes, phase by phase (without Dagster): "
+            "`python -m bench.profile_ingest --start … --end …` on the same files.",
             "",
             *table(
                 s["floor"],

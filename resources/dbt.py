@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.metadata import version
@@ -63,11 +62,15 @@ class PromoDbtCliResource(DbtCliResource):
     def cli_with_env(
         self, args: Sequence[str], env: Mapping[str, str], **kwargs: Any
     ) -> DbtCliInvocation:
-        """`cli()` with `env` added to the dbt process's environment (the run window,
+        """`cli()` with `env` added to dbt's environment (the run window,
         promo/dbt_vars.py). dagster-dbt copies this process's environment when it starts
-        dbt, inside `cli()`, so the variables are set only for that call."""
-        in_process = dbt_in_this_process() if self.in_process else nullcontext()
-        with environ(env), in_process:
+        a dbt process, inside `cli()`, so the variables are set only for that call; dbt in
+        this process gets them from its stand-in for the process, which owns the
+        environment while dbt runs (resources/dbt_in_process.py)."""
+        if self.in_process:
+            with dbt_in_this_process(env):
+                return self.cli(args, **kwargs)
+        with environ(env):
             return self.cli(args, **kwargs)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import dagster_dbt.core.dbt_cli_invocation as dagster_dbt_invocation
 
-from resources.environ import environ
+from resources.environ import restore_environ, set_environ
 
 # dbt's exit codes: 1 when a node failed (a test, a model), 2 when dbt itself failed.
 FAILED, CRASHED = 1, 2
@@ -62,29 +62,35 @@ class InProcessDbt:
     """What dagster-dbt uses of `subprocess.Popen(args, stdout=..., stderr=..., env=...,
     cwd=...)`: `args`, `stdout`, `returncode`, `poll()`, `wait()`, `send_signal()` and
     `kill()`. `args` is the dbt command line (the executable first, then dbt's arguments);
-    `env` the environment dbt runs with, in this process's environment until dbt has read
-    it (dbt copies it when an invocation starts: see `_run`)."""
+    `env` the environment dbt runs with, plus `extra_env`.
 
-    def __init__(self, args: Sequence[str], env: Mapping[str, str] | None = None, **_: Any) -> None:
+    The environment is this process's, shared by every thread, and dbt reads it all along
+    (it scans every variable for secrets to hide whenever it reports an error), so it
+    must not change while dbt runs: a variable removed mid-scan fails dbt with a KeyError.
+    It is set here, before dbt starts, and put back by dbt's thread once dbt has ended;
+    callers pass their variables in `extra_env` instead of setting them around the call."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        **_: Any,
+    ) -> None:
         self.args = list(args)
         self.returncode: int | None = None
         self.stdout = _Lines()
-        self._started = threading.Event()
+        wanted = {**(env or {}), **(extra_env or {})}
+        self._file_level = wanted.get("DBT_LOG_LEVEL_FILE", "debug")
+        self._saved_environ = set_environ(_changes(wanted))
         self._thread = threading.Thread(target=self._run, name="dbt", daemon=True)
-        # The environment is this process's, shared with every thread: it is set only
-        # until dbt has taken its copy (its first event comes after that), so a caller
-        # that restores its own variables after starting dbt cannot pull them away.
-        self._file_level = (env or {}).get("DBT_LOG_LEVEL_FILE", "debug")
-        with environ(_changes(env or {})):
-            self._thread.start()
-            self._started.wait()
+        self._thread.start()
 
     def _run(self) -> None:
         from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_json
 
         def forward(msg) -> None:
-            self._started.set()
             if msg.info.level in SHOWN_LEVELS:
                 self.stdout.put(msg_to_json(msg).encode())
 
@@ -102,7 +108,7 @@ class InProcessDbt:
             self.stdout.put(_error_line(exc))
         finally:
             _close_duckdb()
-            self._started.set()
+            restore_environ(self._saved_environ)
             self.stdout.put(None)
 
     def poll(self) -> int | None:
@@ -162,12 +168,12 @@ def _error_line(exc: BaseException) -> bytes:
 
 
 @contextmanager
-def dbt_in_this_process() -> Iterator[None]:
-    """dagster-dbt starts `InProcessDbt` instead of a child process, for the block. The
-    module attribute it reads is private: tests/unit/test_dbt_resource.py fails if an
-    upgrade moves it."""
+def dbt_in_this_process(extra_env: Mapping[str, str]) -> Iterator[None]:
+    """dagster-dbt starts `InProcessDbt` (with `extra_env`) instead of a child process, for
+    the block. The module attribute it reads is private: tests/unit/test_dbt_resource.py
+    fails if an upgrade moves it."""
     saved = dagster_dbt_invocation.subprocess
-    dagster_dbt_invocation.subprocess = _Subprocess()
+    dagster_dbt_invocation.subprocess = _Subprocess(extra_env)
     try:
         yield
     finally:
@@ -177,7 +183,12 @@ def dbt_in_this_process() -> Iterator[None]:
 class _Subprocess:
     """The `subprocess` module as dagster-dbt's invocation module sees it in the block."""
 
-    Popen = InProcessDbt
     PIPE = subprocess.PIPE
     STDOUT = subprocess.STDOUT
     TimeoutExpired = subprocess.TimeoutExpired
+
+    def __init__(self, extra_env: Mapping[str, str]) -> None:
+        self.extra_env = dict(extra_env)
+
+    def Popen(self, args: Sequence[str], **kwargs: Any) -> InProcessDbt:  # noqa: N802
+        return InProcessDbt(args, extra_env=self.extra_env, **kwargs)

@@ -12,3 +12,17 @@
     sum({{ points }}) filter (where {{ type_column }} = 'REVERSE') as points_reversed,
     sum({{ points }}) filter (where {{ type_column }} = 'REFUND') as points_refunded
 {% endmacro %}
+
+{#
+    A user_ledger row's totals over a group of wallet_transactions rows: the six point
+    totals, the balance, and the first and last transaction. One definition for the three
+    places user_ledger.sql computes them (a full rebuild, the replaced days, the rows
+    recomputed from all their history).
+#}
+{% macro ledger_totals() %}
+    sum(balance_effect) as available_balance,
+    -- UTC instants: local wall-clock times are not monotonic across a DST fall-back.
+    min(occurred_at) as first_transaction_at,
+    max(occurred_at) as last_transaction_at,
+    {{ points_by_type() }}
+{% endmacro %}

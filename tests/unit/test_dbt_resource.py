@@ -72,7 +72,7 @@ def tiny_project(tmp_path):
     return tmp_path
 
 
-def _dbt(project, *args) -> InProcessDbt:
+def _dbt(project, *args, **kwargs) -> InProcessDbt:
     env = {
         **os.environ,
         "DBT_PROJECT_DIR": str(project),
@@ -82,7 +82,7 @@ def _dbt(project, *args) -> InProcessDbt:
         "DBT_LOG_FORMAT": "json",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    return InProcessDbt([DBT_EXECUTABLE, *args], env=env)
+    return InProcessDbt([DBT_EXECUTABLE, *args], env=env, **kwargs)
 
 
 def _events(process: InProcessDbt) -> list[dict]:
@@ -101,18 +101,18 @@ def test_a_build_in_this_process_leaves_the_warehouse_free_to_open(tiny_project)
         assert con.sql("select answer from answer").fetchall() == [(42,)]
 
 
-def test_dbt_reads_the_environment_it_was_started_with(tiny_project):
+def test_dbt_has_its_variables_while_it_runs_and_the_caller_gets_its_environment_back(
+    tiny_project,
+):
     (tiny_project / "models" / "answer.sql").write_text(
         "select '{{ env_var(\"PROMO_PROBE\") }}' as answer\n"
     )
-    with environ({"PROMO_PROBE": "from the caller"}):
-        process = _dbt(tiny_project, "build")
-    # The caller has put its environment back; dbt, still running, kept its copy.
-    assert "PROMO_PROBE" not in os.environ
+    process = _dbt(tiny_project, "build", extra_env={"PROMO_PROBE": "for dbt"})
     _events(process)
     assert process.wait() == 0
+    assert "PROMO_PROBE" not in os.environ
     with duckdb.connect(str(tiny_project / "tiny.duckdb"), read_only=True) as con:
-        assert con.sql("select answer from answer").fetchall() == [("from the caller",)]
+        assert con.sql("select answer from answer").fetchall() == [("for dbt",)]
 
 
 def test_a_failed_dbt_gives_the_exit_code_and_the_error_of_its_process(tiny_project):

@@ -53,10 +53,7 @@ wallets as (
         select
             wallet_id,
             user_id,
-            {{ points_by_type() }},
-            sum(balance_effect) as available_balance,
-            min(occurred_at) as first_transaction_at,
-            max(occurred_at) as last_transaction_at
+            {{ ledger_totals() }}
 
         from {{ ref('wallet_transactions') }}
         where local_date between date '{{ first_day }}' and date '{{ last_day }}'
@@ -160,10 +157,7 @@ wallets as (
         select
             wallet_id,
             user_id,
-            {{ points_by_type() }},
-            sum(balance_effect) as available_balance,
-            min(occurred_at) as first_transaction_at,
-            max(occurred_at) as last_transaction_at
+            {{ ledger_totals() }}
 
         from {{ ref('wallet_transactions') }}
         where (wallet_id, user_id) in (
@@ -214,11 +208,7 @@ wallets as (
         select
             wallet_id,
             user_id,
-            {{ points_by_type() }},
-            sum(balance_effect) as available_balance,
-            -- UTC instants: local wall-clock times are not monotonic across a DST fall-back.
-            min(occurred_at) as first_transaction_at,
-            max(occurred_at) as last_transaction_at
+            {{ ledger_totals() }}
 
         from {{ ref('wallet_transactions') }}
         group by wallet_id, user_id
