@@ -306,13 +306,17 @@ def daily_rerun_summary(rows: list[dict]) -> list[str]:
     small_s = statistics.median(r["work_s"] for r in small)
     large_s = statistics.median(r["work_s"] for r in large)
     ratio = large_s / small_s
-    met = large_s <= DAILY_TARGET_S and ratio <= DAILY_TARGET_RATIO
+    verdict = {True: "met", False: "not met"}
+    per_day = [round(statistics.median(r["wallet_rows"] for r in g)) for g in (large, small)]
     return [
         "",
         f"One-day re-run, medians of {len(large)} and {len(small)} rounds: {large_s:g} work s "
         f"at {large[0]['rows']:,} rows / {large[0]['days']} days, {small_s:g} at "
-        f"{small[0]['rows']:,} / {small[0]['days']} (ratio {ratio:.2f}; target ≤ "
-        f"{DAILY_TARGET_S:g} s and ≤ {DAILY_TARGET_RATIO:g}×: {'met' if met else 'not met'}).",
+        f"{small[0]['rows']:,} / {small[0]['days']}: ≤ {DAILY_TARGET_S:g} s "
+        f"{verdict[large_s <= DAILY_TARGET_S]}; ratio {ratio:.2f}, ≤ {DAILY_TARGET_RATIO:g}× "
+        f"{verdict[ratio <= DAILY_TARGET_RATIO]}. The day rebuilt holds {per_day[0]:,} wallet "
+        f"transactions in the first and {per_day[1]:,} in the second: part of the cost "
+        "follows the day's rows, not the history.",
     ]
 
 
