@@ -15,12 +15,11 @@ floor of `bench.steps floor` on the same files.
 from __future__ import annotations
 
 import argparse
-import functools
-import inspect
 import time
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from bench.phases import Phases
 from orchestration.settings import Settings
 from promo import classify, contract, idindex, ingest, lake
 from resources.storage import open_storage
@@ -43,47 +42,14 @@ PHASES = [
 ]
 
 
-def wrap(owner, attr: str, label: str, cpu: dict[str, float]) -> None:
-    original = getattr(owner, attr)
-
-    def add(started: float) -> None:
-        cpu[label] = cpu.get(label, 0.0) + time.process_time() - started
-
-    if inspect.isgeneratorfunction(original):
-
-        @functools.wraps(original)
-        def timed_gen(*a, **kw):
-            frames = original(*a, **kw)
-            while True:
-                started = time.process_time()
-                try:
-                    item = next(frames)
-                except StopIteration:
-                    add(started)
-                    return
-                add(started)
-                yield item
-
-        setattr(owner, attr, timed_gen)
-        return
-
-    @functools.wraps(original)
-    def timed(*a, **kw):
-        started = time.process_time()
-        try:
-            return original(*a, **kw)
-        finally:
-            add(started)
-
-    setattr(owner, attr, timed)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--start", required=True)
-    parser.add_argument("--end", required=True)
+    parser.add_argument("--start", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    parser.add_argument("--end", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
     args = parser.parse_args()
-    first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    first, last = args.start, args.end
+    if last < first:
+        parser.error(f"--end {last} is before --start {first}")
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     settings = Settings.from_env()
     landing = open_storage(settings.landing_uri, settings.s3_endpoint_url)
@@ -91,9 +57,10 @@ def main() -> int:
     if the_lake.manifests():
         # Measured into an empty lake, like `bench.steps ingest`; never someone's lake.
         raise SystemExit(f"the lake is not empty: {settings.lake_uri}")
-    cpu = {label: 0.0 for _, _, label in PHASES}  # printed in this order
+    phases = Phases(time.process_time, [label for _, _, label in PHASES])
     for owner, attr, label in PHASES:
-        wrap(owner, attr, label, cpu)
+        phases.wrap(owner, attr, label)
+    cpu = phases.seconds  # printed in this order
     started, wall = time.process_time(), time.perf_counter()
     lines = 0
     for stream in contract.STREAMS.values():

@@ -18,6 +18,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.phases import Phases
+
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 # Dagster's console logger prints every engine event at DEBUG; warnings and errors only.
@@ -325,47 +327,6 @@ WAIT = "waiting for the writer thread"
 WRITER_THREAD = ("validate (Pandera, per chunk)", WRITE)
 
 
-class Phases:
-    """Wall time per phase of one export, by wrapping the engine's own functions (a few
-    hundred clock reads in all: no measurable overhead). The engine is not changed."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-
-    def add(self, name: str, started: float) -> None:
-        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
-
-    def wrap(self, owner, attr: str, name: str) -> None:
-        original = getattr(owner, attr)
-
-        def timed(*a, **kw):
-            started = time.perf_counter()
-            try:
-                return original(*a, **kw)
-            finally:
-                self.add(name, started)
-
-        setattr(owner, attr, timed)
-
-    def wrap_batches(self, engine) -> None:
-        """Time spent producing each batch: DuckDB's query and Arrow -> polars."""
-        original = engine._batches
-
-        def timed(*a, **kw):
-            gen = original(*a, **kw)
-            while True:
-                started = time.perf_counter()
-                try:
-                    batch = next(gen)
-                except StopIteration:
-                    self.add("query", started)
-                    return
-                self.add("query", started)
-                yield batch
-
-        engine._batches = timed
-
-
 def export(args) -> dict:
     """The product's export_report on the synthetic mart: query per day, validation,
     CSV parts, ISA-L ZIP, manifest and delivery to a local downloads folder."""
@@ -375,7 +336,8 @@ def export(args) -> dict:
     from resources.storage import LocalStorage
 
     phases = Phases()
-    phases.wrap_batches(engine)
+    # The query phase: DuckDB's query and Arrow -> polars, per batch.
+    phases.wrap(engine, "_batches", "query")
     phases.wrap(validation.ChunkValidator, "check", "validate (Pandera, per chunk)")
     phases.wrap(validation.ChunkValidator, "finish", "validate (id uniqueness)")
     phases.wrap(files.PartWriter, "write", WRITE)

@@ -17,6 +17,7 @@ with it).
 from __future__ import annotations
 
 import ctypes
+import json
 import queue
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from typing import Any
 
 import dagster_dbt.core.dbt_cli_invocation as dagster_dbt_invocation
 
-from resources.environ import restore_environ, set_environ
+from resources.environ import differing, restore_environ, set_environ
 
 # dbt's exit codes: 1 when a node failed (a test, a model), 2 when dbt itself failed.
 FAILED, CRASHED = 1, 2
@@ -82,7 +83,7 @@ class InProcessDbt:
         self.stdout = _Lines()
         wanted = {**(env or {}), **(extra_env or {})}
         self._file_level = wanted.get("DBT_LOG_LEVEL_FILE", "debug")
-        self._saved_environ = set_environ(_changes(wanted))
+        self._saved_environ = set_environ(differing(wanted))
         self._thread = threading.Thread(target=self._run, name="dbt", daemon=True)
         self._thread.start()
 
@@ -152,17 +153,9 @@ def _close_duckdb() -> None:
             DuckDBConnectionManager._ENV.close()
 
 
-def _changes(env: Mapping[str, str]) -> dict[str, str]:
-    from os import environ as current  # noqa: TID251 (compared, not read as a setting)
-
-    return {k: v for k, v in env.items() if current.get(k) != v}
-
-
 def _error_line(exc: BaseException) -> bytes:
     """An error event in dbt's JSON layout, which dagster-dbt lists in the error it
     raises (the child process would have printed the same before exiting)."""
-    import json
-
     info = {"level": "error", "msg": f"{type(exc).__name__}: {exc}", "name": "InProcessError"}
     return json.dumps({"info": info, "data": {}}).encode()
 

@@ -20,6 +20,12 @@ def set_environ(env: Mapping[str, str]) -> Saved:
     return saved
 
 
+def differing(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables of `env` this process's environment does not already have so."""
+    current = os.environ  # noqa: TID251 (compared, not read as a setting)
+    return {name: value for name, value in env.items() if current.get(name) != value}
+
+
 def restore_environ(saved: Saved) -> None:
     current = os.environ  # noqa: TID251 (written for dbt, not read as a setting)
     for name, value in saved.items():

@@ -118,8 +118,19 @@ def synthetic_wallet_mart(
     con.close()
 
 
-def export_synthetic(request, tmp_path: Path, folder: str):
-    """export_report of a synthetic mart in tmp_path/marts to tmp_path/out, in UTC."""
+def wallet_request(name: str, first: str, last: str, types=ALL_TYPES) -> ReportRequest:
+    """Wallet Transactions of the synthetic mart's wallet W1, every source, UTC days."""
+    return ReportRequest(
+        name,
+        "wallet_transactions",
+        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": types},
+        window(first, last, "UTC"),
+    )
+
+
+def export_synthetic(request, tmp_path: Path, folder: str, **options):
+    """export_report of a synthetic mart in tmp_path/marts to tmp_path/out, in UTC;
+    `options` as export_report takes them (e.g. rows_per_file)."""
     return export_report(
         request,
         marts=LocalStorage(tmp_path / "marts"),
@@ -128,18 +139,14 @@ def export_synthetic(request, tmp_path: Path, folder: str):
         timezone="UTC",
         now=NOW,
         generated_by="t",
+        **options,
     )
 
 
 def test_more_than_a_million_rows_become_a_zip_of_chronological_parts(tmp_path):
     marts = tmp_path / "marts"
     synthetic_wallet_mart(marts, {"2026-10-01": 600_000, "2026-10-02": 600_001})
-    request = ReportRequest(
-        "big",
-        "wallet_transactions",
-        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
-        window("2026-10-01", "2026-10-02", "UTC"),
-    )
+    request = wallet_request("big", "2026-10-01", "2026-10-02")
     delivered = export_synthetic(request, tmp_path, "big")
     assert delivered.file_name == "wallet-transactions_2026-10-01_2026-10-02.zip"
     assert [p["rows"] for p in delivered.parts] == [1_000_000, 200_001]
@@ -178,12 +185,7 @@ def test_a_day_file_out_of_order_still_gives_rows_in_time_then_id_order(tmp_path
     marts = tmp_path / "marts"
     days = {"2026-10-01": 3000, "2026-10-02": 2999}
     synthetic_wallet_mart(marts, days, ties=3, file_order="hash(i)")
-    request = ReportRequest(
-        "shuffled",
-        "wallet_transactions",
-        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
-        window("2026-10-01", "2026-10-02", "UTC"),
-    )
+    request = wallet_request("shuffled", "2026-10-01", "2026-10-02")
     delivered = export_synthetic(request, tmp_path, "shuffled")
     lines = Path(delivered.uri).read_text().splitlines()[1:]
     expected = duckdb.sql(
@@ -201,12 +203,7 @@ def test_a_day_file_out_of_order_still_gives_rows_in_time_then_id_order(tmp_path
 def test_a_report_failing_validation_is_not_delivered(tmp_path):
     marts = tmp_path / "marts"
     synthetic_wallet_mart(marts, {"2026-10-01": 5000}, bad_type_at=1234)
-    request = ReportRequest(
-        "bad",
-        "wallet_transactions",
-        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ["CREDIT", "DEBIT", "GIFT"]},
-        window("2026-10-01", "2026-10-01", "UTC"),
-    )
+    request = wallet_request("bad", "2026-10-01", "2026-10-01", types=["CREDIT", "DEBIT", "GIFT"])
     with pytest.raises(ReportValidationError) as failure:
         export_synthetic(request, tmp_path, "bad")
     message = str(failure.value)
@@ -217,12 +214,7 @@ def test_a_report_failing_validation_is_not_delivered(tmp_path):
 def test_s3_delivery_and_a_failure_mid_upload(tmp_path, s3_bucket, s3_endpoint, monkeypatch):
     marts = tmp_path / "marts"
     synthetic_wallet_mart(marts, {"2026-10-01": 400_000})
-    request = ReportRequest(
-        "s3",
-        "wallet_transactions",
-        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
-        window("2026-10-01", "2026-10-01", "UTC"),
-    )
+    request = wallet_request("s3", "2026-10-01", "2026-10-01")
     destination = open_storage(f"s3://{s3_bucket}/reports", s3_endpoint)
     # Small parts so the ~45 MB file goes up as a multipart upload; the third part fails.
     monkeypatch.setattr(S3Storage, "MULTIPART_THRESHOLD", 8 * 1024 * 1024)

@@ -12,46 +12,21 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from promo.reports.engine import ReportRequest, export_report
 from promo.reports.validation import ReportValidationError
-from resources.storage import LocalStorage
 from tests.integration.test_report_engine import (
-    ALL_SOURCES,
-    ALL_TYPES,
-    NOW,
+    export_synthetic,
     synthetic_wallet_mart,
-    window,
+    wallet_request,
 )
 
 pytestmark = pytest.mark.integration
 
 
-def request(first: str, last: str) -> ReportRequest:
-    return ReportRequest(
-        "w",
-        "wallet_transactions",
-        {"wallet_id": "W1", "sources": ALL_SOURCES, "types": ALL_TYPES},
-        window(first, last, "UTC"),
-    )
-
-
-def run(tmp_path: Path, req: ReportRequest, rows_per_file: int, folder: str = "w"):
-    return export_report(
-        req,
-        marts=LocalStorage(tmp_path / "marts"),
-        destination=LocalStorage(tmp_path / "out"),
-        folder=folder,
-        timezone="UTC",
-        now=NOW,
-        generated_by="t",
-        rows_per_file=rows_per_file,
-    )
-
-
 def test_zip_parts_are_the_single_csv_cut_into_parts(tmp_path):
     synthetic_wallet_mart(tmp_path / "marts", {"2026-10-01": 30_000, "2026-10-02": 25_001})
-    single = run(tmp_path, request("2026-10-01", "2026-10-02"), 1_000_000, folder="one")
-    parted = run(tmp_path, request("2026-10-01", "2026-10-02"), 10_000, folder="many")
+    request = wallet_request("w", "2026-10-01", "2026-10-02")
+    single = export_synthetic(request, tmp_path, "one", rows_per_file=1_000_000)
+    parted = export_synthetic(request, tmp_path, "many", rows_per_file=10_000)
     lines = Path(single.uri).read_bytes().splitlines(keepends=True)
     header, rows = lines[0], lines[1:]
     assert parted.manifest["formula_cells_neutralised"] == 0
@@ -77,5 +52,7 @@ def test_repeated_ids_across_days_fail_the_report(tmp_path):
         TO '{day2}/part-0.parquet' (FORMAT parquet)
     """)
     with pytest.raises(ReportValidationError, match="3 repeated transaction_id values"):
-        run(tmp_path, request("2026-10-01", "2026-10-02"), 20_000)
+        export_synthetic(
+            wallet_request("w", "2026-10-01", "2026-10-02"), tmp_path, "w", rows_per_file=20_000
+        )
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
