@@ -11,8 +11,9 @@ Sections:
    the same files, no validation) measured in the same run: several alternating rounds
    (`--ingest-rounds`) at each size but the largest, medians and their ratio;
 2. marts - at every size, on the SAME lake (one PROMO_HOME): dimension snapshots, the
-   first dbt build over the whole range, a one-day dbt re-run, publishing the range; the
-   one-day re-runs of the largest and the smallest size side by side (issue 17);
+   first dbt build over the whole range, publishing the range; then rounds of one-day dbt
+   re-runs (`--daily-rounds`), every size in each round, the largest and the smallest
+   compared (issue 17);
 3. export - Wallet Transactions reports of 10M and 30M rows (ZIPs of 1M-row CSVs) through
    the report engine, against the bare lower bound (one DuckDB COPY ... ORDER BY ... TO
    csv) measured in the same run, round after round (bench/export_bench.py);
@@ -202,19 +203,28 @@ def bench_marts(rows: int, days: int, home: Path) -> list[dict]:
     dims["what"] = "dimension snapshots (prerequisite)"
     full = measure("dbt", *span, env=env)
     full["what"] = f"dbt build, {days} days (first build)"
-    # The same day rebuilt DAILY_ROUNDS times (the first right after the full build, the
-    # others after a one-day run, like consecutive schedule ticks); the median counts.
-    reruns = []
-    for round_ in range(1, DAILY_ROUNDS + 1):
-        one = measure("dbt", "--start", last.isoformat(), "--end", last.isoformat(), env=env)
-        one["what"] = f"dbt build, 1 day re-run ({last})"
-        one["round"] = round_
-        reruns.append(one)
     pub = measure("publish", *span, env=env)
     pub["what"] = f"publish marts, {days} days"
-    for r in (dims, full, *reruns, pub):
+    for r in (dims, full, pub):
         r.update(rows=rows, days=days)
-    return [dims, full, *reruns, pub]
+    return [dims, full, pub]
+
+
+def bench_daily_reruns(homes: dict[int, tuple[int, Path]], rounds: int) -> list[dict]:
+    """The last day of each lake of `homes` (rows -> (days, PROMO_HOME)) rebuilt `rounds`
+    times, the sizes alternating within each round: the host's speed drifts by more than
+    the difference measured over the minutes between two sizes' runs, so the sizes are
+    compared under the same conditions. Each re-run after the first is like a consecutive
+    daily schedule tick; the medians count."""
+    out = []
+    for round_ in range(1, rounds + 1):
+        for rows, (days, home) in sorted(homes.items()):
+            last = (GEN_START + timedelta(days=days - 1)).isoformat()
+            one = measure("dbt", "--start", last, "--end", last, env=pipeline_env(home))
+            one.update(what=f"dbt build, 1 day re-run ({last})", round=round_, rows=rows,
+                       days=days)  # fmt: skip
+            out.append(one)
+    return out
 
 
 # ------------------------------------------------------------------ rendering
@@ -288,7 +298,7 @@ def render_ingestion(s: dict) -> list[str]:
     return lines
 
 
-DAILY_ROUNDS = 3  # one-day re-runs per size (issue 17: several rounds, medians)
+DAILY_ROUNDS = 5  # one-day re-runs per size (issue 17: several rounds, medians)
 DAILY_TARGET_S = 8.0  # issue 17: a one-day re-run at the largest size, work seconds
 DAILY_TARGET_RATIO = 1.2  # ... and within 20 % of the same at the smallest size
 
@@ -335,8 +345,10 @@ def render_marts(s: dict) -> list[str]:
         "catalog is empty here (`PROMO_REPORT_CATALOG`), so no report assets join the run. "
         "The dimension snapshots are "
         "loaded first (the marts join them). The one-day re-run rebuilds the last day of "
-        "the range after the full build, three times (the first right after the full "
-        "build, the next two like consecutive daily schedule ticks; the median counts): "
+        "the range, once per round after every size's full build and publishing, the "
+        "sizes alternating within a round (this host's speed drifts by a second or more "
+        "over tens of minutes: sizes measured minutes apart were not comparable); each "
+        "re-run is like a consecutive daily schedule tick and the medians count. "
         "dbt reuses its saved "
         "parse (`dbt_parse`: partial; the window is not in its vars), tests only the rows "
         "the run wrote and updates `user_ledger` from the rows the day's rebuild replaced "
@@ -443,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
         help="floor/ingestion rounds at each size but the largest (which runs once)",
     )
     parser.add_argument(
+        "--daily-rounds",
+        type=int,
+        default=DAILY_ROUNDS,
+        help="one-day re-run rounds of section 2 (every size in each round, alternating)",
+    )
+    parser.add_argument(
         "--export-rows", default=EXPORT_SIZES, help="report sizes of section 3 (comma-separated)"
     )
     parser.add_argument(
@@ -478,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "ingestion" in only or "marts" in only:
             ingestion, floors, marts = [], [], []
+            lakes: dict[int, tuple[int, Path]] = {}  # size -> (days, home) for the re-runs
             # Section 2 runs on the lake of every size: issue 17 compares the one-day
             # re-run at the largest size with the same at the smallest.
             for size in sizes:
@@ -489,9 +508,14 @@ def main(argv: list[str] | None = None) -> int:
                 floors.append(summary)
                 if "marts" in only:
                     marts += bench_marts(size, days, home)
-                if size != marts_size:
+                    lakes[size] = (days, home)
+                elif size != marts_size:
                     shutil.rmtree(home, ignore_errors=True)
             if "marts" in only:
+                marts += bench_daily_reruns(lakes, args.daily_rounds)
+                for size, (_, home) in lakes.items():
+                    if size != marts_size:
+                        shutil.rmtree(home, ignore_errors=True)
                 all_rows += marts
                 sections["marts"] = {"rows": marts}
             all_rows += ingestion
