@@ -295,6 +295,10 @@ def render_ingestion(s: dict) -> list[str]:
                 ],
             ),
         ]
+    if s.get("profile"):
+        from bench.profile_ingest import render_profile
+
+        lines += render_profile(s["profile"])
     return lines
 
 
@@ -524,11 +528,14 @@ def main(argv: list[str] | None = None) -> int:
                 sections["marts"] = {"rows": marts}
             all_rows += ingestion
             if "ingestion" in only:
+                # bench.profile_ingest's table (a separate run) is kept.
+                profile = sections.get("ingestion", {}).get("profile")
                 sections["ingestion"] = {
                     "rows": ingestion,
                     "floor": floors,
                     "marts_size": marts_size,
                     "marts_days": args.marts_days,
+                    **({"profile": profile} if profile else {}),
                 }
             save()
         if "startup" in only:
