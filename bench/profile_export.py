@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import resource
 import shutil
 import subprocess
@@ -316,20 +315,18 @@ def render_profile(p: dict) -> list[str]:
 
 
 def save(start: date, days: int, tz: str, n_rows: int) -> None:
-    from bench import run
+    from bench.run import keep_profile
 
-    results = json.loads(run.RESULTS.read_text())
-    export = results.setdefault("sections", {}).setdefault("export", {})
-    export["profile"] = {
-        "ran_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
-        "rows": ROWS,
-        "facts": FACTS,
-        "n_rows": n_rows,
-        "window": f"{start}..{start + timedelta(days=days - 1)} {tz}",
-    }
-    run.RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    run.REPORT.write_text(run.render(results))
-    print(f"wrote {run.REPORT}")
+    keep_profile(
+        "export",
+        {
+            "ran_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+            "rows": ROWS,
+            "facts": FACTS,
+            "n_rows": n_rows,
+            "window": f"{start}..{start + timedelta(days=days - 1)} {tz}",
+        },
+    )
 
 
 def main() -> int:

@@ -16,7 +16,6 @@ floor of `bench.steps floor` on the same files.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -79,7 +78,10 @@ def main() -> int:
     for label, seconds in cpu.items():
         print(f"{seconds:7.2f}  {seconds / total:4.0%}  {label}")
     if args.save:
-        save(
+        from bench.run import keep_profile
+
+        keep_profile(
+            "ingestion",
             {
                 "ran_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
                 "window": f"UTC days {first}..{last}",
@@ -91,21 +93,9 @@ def main() -> int:
                     {"phase": label, "cpu_s": round(sec, 2), "share": f"{sec / total:.0%}"}
                     for label, sec in cpu.items()
                 ],
-            }
+            },
         )
     return 0
-
-
-def save(profile: dict) -> None:
-    """Keep the profile in section 1 of docs/benchmarks.json and render the page again."""
-    from bench import run
-
-    results = json.loads(run.RESULTS.read_text())
-    section = results.setdefault("sections", {}).setdefault("ingestion", {})
-    section["profile"] = profile
-    run.RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    run.REPORT.write_text(run.render(results))
-    print(f"wrote {run.REPORT}")
 
 
 def render_profile(p: dict) -> list[str]:

@@ -194,11 +194,15 @@ def floor_summary(rows: list[dict], size: int, days: int) -> dict:
     return summary
 
 
+def last_day(days: int) -> str:
+    """The last UTC day of a lake generated over `days` days."""
+    return (GEN_START + timedelta(days=days - 1)).isoformat()
+
+
 def bench_marts(rows: int, days: int, home: Path) -> list[dict]:
     """On the lake bench_ingestion left in `home`."""
     env = pipeline_env(home)
-    first, last = GEN_START, GEN_START + timedelta(days=days - 1)
-    span = ("--start", first.isoformat(), "--end", last.isoformat())
+    span = ("--start", GEN_START.isoformat(), "--end", last_day(days))
     dims = measure("dimensions", env=env)
     dims["what"] = "dimension snapshots (prerequisite)"
     full = measure("dbt", *span, env=env)
@@ -219,7 +223,7 @@ def bench_daily_reruns(homes: dict[int, tuple[int, Path]], rounds: int) -> list[
     out = []
     for round_ in range(1, rounds + 1):
         for rows, (days, home) in sorted(homes.items()):
-            last = (GEN_START + timedelta(days=days - 1)).isoformat()
+            last = last_day(days)
             one = measure("dbt", "--start", last, "--end", last, env=pipeline_env(home))
             one.update(what=f"dbt build, 1 day re-run ({last})", round=round_, rows=rows,
                        days=days)  # fmt: skip
@@ -445,26 +449,47 @@ def render(results: dict) -> str:
 
 
 # ------------------------------------------------------------------ main
+def positive_int(text: str) -> int:
+    """argparse type of a count: a run of zero rounds would have nothing to take medians of."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def keep_profile(section: str, profile: dict) -> None:
+    """Keep a profiler's table (bench.profile_export, bench.profile_ingest: runs apart
+    from `make bench`) in `section` of docs/benchmarks.json, and render the page again."""
+    results = json.loads(RESULTS.read_text())
+    results.setdefault("sections", {}).setdefault(section, {})["profile"] = profile
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    REPORT.write_text(render(results))
+    print(f"wrote {REPORT}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=sorted(RENDERERS), action="append")
     parser.add_argument("--sizes", default="1000000,10000000", help="wallet transaction counts")
     parser.add_argument(
         "--marts-days",
-        type=int,
+        type=positive_int,
         default=90,
         help="days of the largest size, whose lake sections 2 and 3 share",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="export/bound rounds")
+    parser.add_argument("--repeat", type=positive_int, default=3, help="export/bound rounds")
     parser.add_argument(
         "--ingest-rounds",
-        type=int,
+        type=positive_int,
         default=3,
         help="floor/ingestion rounds at each size but the largest (which runs once)",
     )
     parser.add_argument(
         "--daily-rounds",
-        type=int,
+        type=positive_int,
         default=DAILY_ROUNDS,
         help="one-day re-run rounds of section 2 (every size in each round, alternating)",
     )
@@ -478,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--lake-day-rows",
-        type=int,
+        type=positive_int,
         default=1_000_000,
         help="wallet transactions of section 5's one day (lake local vs on S3)",
     )
