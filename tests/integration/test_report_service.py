@@ -5,6 +5,8 @@ tokens, and a restart that loses no report."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import stat
@@ -62,9 +64,6 @@ def cli_create(service, monkeypatch, tmp_path, body: dict) -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(body))
     out = tmp_path / "out.txt"
-    import contextlib
-    import io
-
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         code = main(["report", "--user", WRITER, "create", "--spec", str(path), "--now", NOW])
@@ -96,9 +95,15 @@ def test_each_report_type_over_http_equals_the_cli_file(service, monkeypatch, tm
         assert download.content == expected.read_bytes(), report_type
     listed = {r["id"]: r for r in writer.get("/api/reports?kind=one_time").json()["reports"]}
     assert set(started.values()) <= set(listed)
-    # the same runs are in the CLI's list: one instance
+    # the same runs are in the CLI's list, Created: one instance
     monkeypatch.setenv("PROMO_USER", READER)
-    assert main(["report", "list", "--one-time", "--json"]) == 0
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["report", "list", "--one-time", "--json"]) == 0
+    in_cli = {e["run_id"]: e["status"] for e in json.loads(buffer.getvalue())}
+    assert {run: in_cli.get(run) for run in started.values()} == {
+        run: "Created" for run in started.values()
+    }
 
 
 def test_readers_strangers_and_bad_tokens(service):
@@ -283,6 +288,8 @@ def test_a_server_restart_loses_no_report(service):
 
 
 def test_cli_and_service_share_one_log_format(service):
-    for line in (service.home / "logs" / "promo.log").read_text().splitlines():
+    lines = (service.home / "logs" / "promo.log").read_text().splitlines()
+    assert lines  # the service logs its start at least
+    for line in lines:
         assert isinstance(json.loads(line), dict)
     assert os.path.exists(service.home / "logs" / "report_worker.log")

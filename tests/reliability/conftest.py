@@ -1,7 +1,9 @@
-"""Figures of the reliability suite. Tests call `record_fault(...)`; at the end of the
-session every module's faults go to `tests/artifacts/reliability_<module>.json`, and
-`reliability_summary.json` adds up every `reliability_*.json` there (the figures quoted
-in docs/operations.md come from it, not from memory)."""
+"""Figures of the reliability suite. Tests call `record_fault(...)` once their checks
+have passed; a test that fails is a fault tried and not survived, in
+`reliability_<module>_failures.json`. At the end of the session every module's faults go
+to `tests/artifacts/reliability_<module>.json`, and `reliability_summary.json` adds up
+every `reliability_*.json` there (the figures quoted in docs/operations.md come from it,
+not from memory)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from moto.server import ThreadedMotoServer
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 FAULTS: dict[str, list[dict]] = defaultdict(list)
+# Per module: its tests that failed this session (`reliability_<module>_failures.json`).
+FAILED: dict[str, list[dict]] = {}
 
 
 @pytest.fixture
@@ -41,10 +45,50 @@ def record_fault(request):
     return record
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test of this folder that fails counts as a fault tried and NOT survived. Tests
+    record their faults once their checks have passed, and the figures are written
+    whatever the session's outcome: without this row a failure would simply be missing
+    from them, and the totals would still read "all survived"."""
+    outcome = yield
+    report = outcome.get_result()
+    failed = FAILED.setdefault(Path(item.module.__file__).stem.removeprefix("test_"), [])
+    if report.failed and report.when in ("setup", "call"):
+        failed.append(
+            {
+                "fault": f"{item.name}: the test failed ({report.when})",
+                "tried": 1,
+                "survived": 0,
+                "records_lost": 0,
+            }
+        )
+
+
 def pytest_sessionfinish(session, exitstatus):
-    if not FAULTS:
+    if not FAULTS and not FAILED:
         return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Apart from the module's own figures (some modules write theirs themselves); a module
+    # that ran and passed drops the failures of its earlier runs.
+    for area, failures in FAILED.items():
+        path = ARTIFACTS / f"reliability_{area}_failures.json"
+        if failures:
+            path.write_text(
+                json.dumps(
+                    {
+                        "faults_injected": len(failures),
+                        "faults_survived": 0,
+                        "records_lost": 0,
+                        "tests_failed": len(failures),
+                        "faults": failures,
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
+        else:
+            path.unlink(missing_ok=True)
     for area, faults in FAULTS.items():
         (ARTIFACTS / f"reliability_{area}.json").write_text(
             json.dumps(
@@ -65,7 +109,7 @@ def pytest_sessionfinish(session, exitstatus):
 def write_summary() -> None:
     """Add up every module's artifact. Each keeps its own time stamp: a module that did not
     run this session shows the figures of its last run."""
-    totals = {"faults_injected": 0, "faults_survived": 0, "records_lost": 0}
+    totals = {"faults_injected": 0, "faults_survived": 0, "records_lost": 0, "tests_failed": 0}
     modules = {}
     for path in sorted(ARTIFACTS.glob("reliability_*.json")):
         if path.name == "reliability_summary.json":
@@ -74,6 +118,7 @@ def write_summary() -> None:
         written = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
         figures = {k: data[k] for k in ("faults_injected", "faults_survived") if k in data}
         figures["records_lost"] = data.get("records_lost", 0)
+        figures["tests_failed"] = data.get("tests_failed", 0)
         if "bad_lines_tried" in data:  # the bad raw input module counts lines, not faults
             figures["bad_lines_tried"] = data["bad_lines_tried"]
         modules[path.stem.removeprefix("reliability_")] = {"written": written, **figures}

@@ -42,8 +42,24 @@ def test_dst_end_day_lasts_25_hours():
     assert (end - start).total_seconds() == 23 * 3600
 
 
+def test_the_extreme_offsets_by_hand():
+    # UTC+14: local 2026-11-20 is 2026-11-19 10:00 .. 2026-11-20 10:00 UTC, and UTC
+    # 2026-11-20 is local 2026-11-20 14:00 .. 2026-11-21 14:00.
+    kiritimati = ZoneInfo("Pacific/Kiritimati")
+    day = date(2026, 11, 20)
+    assert utc_folders_for_local_days(day, day, kiritimati) == [date(2026, 11, 19), day]
+    assert local_days_for_utc_folder(day, kiritimati) == [day, date(2026, 11, 21)]
+    # UTC-11: local 2026-11-20 is 2026-11-20 11:00 .. 2026-11-21 11:00 UTC, and UTC
+    # 2026-11-20 is local 2026-11-19 13:00 .. 2026-11-20 13:00.
+    pago_pago = ZoneInfo("Pacific/Pago_Pago")
+    assert utc_folders_for_local_days(day, day, pago_pago) == [day, date(2026, 11, 21)]
+    assert local_days_for_utc_folder(day, pago_pago) == [date(2026, 11, 19), day]
+
+
 def test_folders_and_days_are_inverse_views():
     for tz in (BERLIN, KATHMANDU, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")):
         for day in (date(2026, 10, 25), date(2026, 11, 20)):
-            for folder in utc_folders_for_local_days(day, day, tz):
+            folders = utc_folders_for_local_days(day, day, tz)
+            assert folders, (tz, day)  # a local day always overlaps some UTC folder
+            for folder in folders:
                 assert day in local_days_for_utc_folder(folder, tz)
