@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import filecmp
 import logging
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -111,8 +112,13 @@ class ReportService:
         fails, or (`background`) is started and returned while Creating."""
         from promo.reports.spec_errors import SpecError
         from promo.reports.spec_io import load_spec, load_spec_file
+        from promo.timeutil import TIMESTAMP_MAX, TIMESTAMP_MIN, TIMESTAMP_RANGE_TEXT
 
         user = self.authorize(user, "write", "report create")
+        if now is not None and not TIMESTAMP_MIN <= now < TIMESTAMP_MAX:
+            message = f"{now.isoformat()} is outside {TIMESTAMP_RANGE_TEXT}"
+            errors = [{"field": "now", "message": message}]
+            raise ReportError(INVALID, f"Creation Failed: now: {message}", errors)
         catalog = self.catalog()
         try:
             destinations = self.settings.destinations
@@ -318,12 +324,16 @@ class ReportService:
                 CONFLICT,
                 f"{target} already exists and holds another file: download to another folder",
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        copied = shutil.copy2(source, target)
         manifest = source.with_name(source.name + ".manifest.json")
-        if manifest.exists():
-            shutil.copy2(manifest, target.with_name(manifest.name))
-        return Path(copied)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _copy_whole(source, target)
+            if manifest.exists():
+                _copy_whole(manifest, target.with_name(manifest.name))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ReportError(FAILED, f"{name!r} was not downloaded to {to}: {reason}") from exc
+        return target
 
     # ------------------------------------------------------------------ recurring
     def _recurring_report(self, name: str | None, report_id: str | None):
@@ -382,3 +392,18 @@ class ReportService:
             extra={"event": "deleted", "user": user, "report": report.spec.name},
         )
         return report
+
+
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copy under a hidden temporary name beside `target`, then rename: a full disk or an
+    interrupted copy leaves no truncated file under the report's name (which the next
+    download would then refuse as "another file")."""
+    from promo.storage import temporary_name
+
+    partial = target.with_name(temporary_name(target.name))
+    try:
+        shutil.copy2(source, partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -9,11 +9,12 @@ schema decide which rows break a rule; each failing check maps to a quarantine r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
 import pandera.polars as pa
 import polars as pl
+
+from promo.timeutil import TIMESTAMP_MAX, TIMESTAMP_MIN, TIMESTAMP_RANGE_TEXT
 
 CONTRACT_VERSION = 1
 
@@ -51,15 +52,7 @@ AMOUNT_DTYPE = pl.Decimal(18, 2)
 AMOUNT_INTEGER_DIGITS = 16
 AMOUNT_DECIMALS = 2
 TIMESTAMP_DTYPE = pl.Datetime("us", "UTC")
-# Every timestamp of the contract (event times, expiries, campaign start/end) must fall in
-# [TIMESTAMP_MIN, TIMESTAMP_MAX) in UTC, else it is `bad_timestamp`. Event times are held
-# tighter still by their folder's date. The range keeps a year 0 or 10000 (which a valid
-# offset can produce from "0001-..." or "9999-...") out of the marts and reports, whose
-# timestamps have four-digit years in every account timezone; 2100 leaves room for any
-# expiry or campaign end a promotion can have.
-TIMESTAMP_MIN = datetime(2000, 1, 1, tzinfo=UTC)
-TIMESTAMP_MAX = datetime(2100, 1, 1, tzinfo=UTC)
-TIMESTAMP_RANGE_TEXT = "2000-01-01T00:00:00Z (included) to 2100-01-01T00:00:00Z (excluded)"
+# The range every timestamp of the contract must fall in: promo/timeutil.py.
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,17 @@ from promo.vocabulary import Vocabulary
 
 ONE_DAY = timedelta(days=1)
 
+# Every timestamp of the contract (event times, expiries, campaign start/end) must fall in
+# [TIMESTAMP_MIN, TIMESTAMP_MAX) in UTC, else it is `bad_timestamp` (promo/contract.py);
+# event times are held tighter still by their folder's date, and a report's days must fall
+# in it too (promo/reports/spec_fields.py). The range keeps a year 0 or 10000 (which a
+# valid offset can produce from "0001-..." or "9999-...") out of the marts and reports,
+# whose timestamps have four-digit years in every account timezone; 2100 leaves room for
+# any expiry or campaign end a promotion can have.
+TIMESTAMP_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TIMESTAMP_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+TIMESTAMP_RANGE_TEXT = "2000-01-01T00:00:00Z (included) to 2100-01-01T00:00:00Z (excluded)"
+
 
 class Weekday(Vocabulary):
     """A day of the week: `monday` in specs, `MONDAY` in JSON, `Monday` for people."""

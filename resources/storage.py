@@ -149,6 +149,9 @@ class S3Storage(Storage):
     # A multipart upload on a temporary key started this long ago belongs to a dead
     # writer (a killed process): the first write of a storage object aborts it.
     STALE_UPLOAD_S = 24 * 3600
+    # A whole temporary object this old belongs to a writer that died between its upload
+    # and its copy: the first write into that folder deletes it, as LocalStorage does.
+    STALE_TEMPORARY_S = STALE_AFTER_S
 
     def __init__(self, uri: str, s3: S3Resource):
         without_scheme = uri[len("s3://") :]
@@ -158,6 +161,7 @@ class S3Storage(Storage):
         self._s3 = s3
         self._client: Any = None
         self._swept = False
+        self._swept_folders: set[str] = set()
 
     @property
     def client(self) -> Any:
@@ -212,6 +216,7 @@ class S3Storage(Storage):
             multipart_chunksize=self.MULTIPART_THRESHOLD,
         )
         copy = TransferConfig(multipart_threshold=self.COPY_LIMIT)
+        self._delete_stale_temporaries(parent)
         try:
             self.client.upload_file(str(local_path), self.bucket, tmp, Config=upload)
             self.client.copy(
@@ -233,17 +238,26 @@ class S3Storage(Storage):
         """Delete a temporary and, after a failure, abort any multipart upload still open
         on it. boto3 aborts a failed upload itself, but not when the server is unreachable,
         which is when uploads fail; what cannot be cleaned now is left to the next write to
-        this bucket from this process, once the server answers again."""
-        try:
-            if failed:
+        this bucket from this process, once the server answers again (and, should this
+        process end first, to the sweep of old temporaries in the folder)."""
+        cleaned = True
+        if failed:
+            try:
                 listed = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=tmp)
                 for upload in listed.get("Uploads", []):
                     if upload["Key"] == tmp:
                         self.client.abort_multipart_upload(
                             Bucket=self.bucket, Key=tmp, UploadId=upload["UploadId"]
                         )
+            except Exception:
+                cleaned = False
+        # On its own: an upload that completed before the copy failed left a whole object
+        # that readers list, whether or not the uploads could be listed.
+        try:
             self.client.delete_object(Bucket=self.bucket, Key=tmp)
         except Exception:
+            cleaned = False
+        if not cleaned:
             with _LEFT_BEHIND_LOCK:
                 _LEFT_BEHIND.setdefault(self._server(), set()).add(tmp)
 
@@ -255,6 +269,27 @@ class S3Storage(Storage):
         if not self._swept:
             self._swept = True
             self._abort_stale_uploads()
+
+    def _delete_stale_temporaries(self, parent: str) -> None:
+        """Delete old temporary objects in the folder about to be written: what a writer
+        killed between its upload and its copy left (no process remembers them). Once per
+        folder and storage object; a failure is retried at the next write there."""
+        if parent in self._swept_folders:
+            return
+        now = datetime.now(UTC)
+        prefix = f"{parent}/{TMP_PREFIX}" if parent else TMP_PREFIX
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    age = (now - item["LastModified"]).total_seconds()
+                    if age >= self.STALE_TEMPORARY_S:
+                        self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+        except Exception:
+            return
+        self._swept_folders.add(parent)
 
     def _abort_stale_uploads(self) -> None:
         """Abort multipart uploads on temporary keys under this prefix that a writer killed

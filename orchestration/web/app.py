@@ -95,19 +95,28 @@ def _checked_id(report_id: str) -> str:
     return report_id
 
 
+async def read_capped_body(request: Request) -> bytes | None:
+    """The body, or None as soon as it is larger than BODY_MAX: no more of it is read, so a
+    caller (signed in or not) cannot fill the server's memory with one request."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > BODY_MAX:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BODY_MAX:
+            return None
+    return bytes(body)
+
+
 async def read_json_body(request: Request) -> Any:
     """The body as JSON, refusing more than BODY_MAX bytes (413) and other media types."""
     media = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if media.lower() != "application/json":
         raise Problem(415, {"detail": f"send the spec as application/json, not {media!r}"})
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > BODY_MAX:
+    body = await read_capped_body(request)
+    if body is None:
         raise Problem(413, {"detail": f"the body is larger than {BODY_MAX} bytes"})
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_MAX:
-            raise Problem(413, {"detail": f"the body is larger than {BODY_MAX} bytes"})
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from orchestration.report_service import ReportError, ReportService
 from orchestration.settings import Settings
-from orchestration.web.app import BODY_MAX, report_json
+from orchestration.web.app import read_capped_body, report_json
 from orchestration.web.auth import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -191,8 +191,8 @@ def build_pages(settings: Settings) -> APIRouter:
 
     @router.post("/signin")
     async def signin(request: Request):
-        body = await request.body()
-        if len(body) > BODY_MAX:
+        body = await read_capped_body(request)
+        if body is None:
             return signin_page(request, "The form is too large.", 413)
         form = parse_qs(body.decode("utf-8", "replace"))
         token = (form.get("token") or [""])[0].strip()
@@ -211,7 +211,10 @@ def build_pages(settings: Settings) -> APIRouter:
 
     @router.post("/signout")
     async def signout(request: Request):
-        form = parse_qs((await request.body())[:BODY_MAX].decode("utf-8", "replace"))
+        body = await read_capped_body(request)
+        if body is None:
+            return Response("the form is too large", 413)
+        form = parse_qs(body.decode("utf-8", "replace"))
         record = store.verify(request.cookies.get(SESSION_COOKIE))
         # a revoked session may always sign out; a live one only from its own page
         if record is not None and (form.get("csrf") or [""])[0] != csrf_of(record):

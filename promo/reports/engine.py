@@ -328,10 +328,12 @@ def export_report(
             )
         except BaseException:
             # A report whose manifest cannot be written is Creation Failed: take its file
-            # back, so nothing is left that looks delivered (best effort: the server that
-            # refused the manifest may refuse this too).
-            with contextlib.suppress(Exception):
-                destination.delete_prefix(key)
+            # back, and the manifest an earlier run left beside it, which would describe a
+            # file that is gone, so nothing is left that looks delivered (best effort: the
+            # server that refused the manifest may refuse this too).
+            for written_key in (key, layout.report_manifest(key)):
+                with contextlib.suppress(Exception):
+                    destination.delete_prefix(written_key)
             raise
     return Delivered(
         file_name=final.name,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
+from promo.timeutil import TIMESTAMP_MAX, TIMESTAMP_MIN
 from promo.vocabulary import TransactionSource, TransactionType, Vocabulary
 
 NAME_MAX = 200
@@ -49,6 +50,9 @@ _BREAKS = ("Cc", "Zl", "Zp")  # control characters, line and paragraph separator
 # Invisible format characters (bidirectional overrides, zero-width spaces) make a name
 # print as something it is not in a listing or a file name.
 _INVISIBLE = ("Cf",)
+# A lone surrogate (JSON's "\ud800") is not a character: no file name or database can
+# store it.
+_SURROGATES = ("Cs",)
 
 
 def text(value: Any, max_len: int) -> str:
@@ -70,6 +74,8 @@ def text(value: Any, max_len: int) -> str:
             "must not contain invisible formatting characters (bidirectional overrides, "
             "zero-width spaces)"
         )
+    if categories.intersection(_SURROGATES):
+        problems.append("must be valid Unicode (it holds a lone surrogate code point)")
     if problems:
         raise ValueError("; ".join(problems))
     return value
@@ -93,6 +99,17 @@ def _date_only(value: Any) -> Any:
     # pydantic would read a number as a Unix time and a datetime at midnight as its date.
     if isinstance(value, datetime) or not isinstance(value, date | str):
         raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+# The days a report can cover: those the raw contract's timestamps can fall on.
+DAY_MIN = TIMESTAMP_MIN.date()
+DAY_MAX = TIMESTAMP_MAX.date() - timedelta(days=1)
+
+
+def _in_data_range(value: date) -> date:
+    if not DAY_MIN <= value <= DAY_MAX:
+        raise ValueError(f"must be between {DAY_MIN} and {DAY_MAX} (got {value})")
     return value
 
 
@@ -126,12 +143,16 @@ def key_prefix(value: Any) -> str | None:
         raise ValueError("must be relative (no leading /)")
     if ".." in prefix or "\\" in prefix or "//" in prefix:
         raise ValueError("must not contain '..', '\\' or '//'")
+    # Azure drops a folder name's trailing dot (and URLs resolve "./"), so the object
+    # would land at another name than the one the report shows.
+    if any(part.endswith(".") for part in prefix.split("/")):
+        raise ValueError("must not have a folder name that is '.' or ends with '.'")
     return prefix if prefix.endswith("/") else prefix + "/"
 
 
 Name = Annotated[str, BeforeValidator(lambda v: text(v, NAME_MAX))]
 OneId = Annotated[str, BeforeValidator(_one_id)]
-Day = Annotated[date, BeforeValidator(_date_only)]
+Day = Annotated[date, BeforeValidator(_date_only), AfterValidator(_in_data_range)]
 Sources = Annotated[tuple[TransactionSource, ...], AfterValidator(_at_least_one)]
 Types = Annotated[tuple[TransactionType, ...], AfterValidator(_at_least_one)]
 Bucket = Annotated[str, BeforeValidator(bucket_name)]

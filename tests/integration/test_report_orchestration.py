@@ -1,7 +1,9 @@
 """Reports in Dagster: sensors, backfills, the report list and its lifecycle, access
 control and failure notifications."""
 
+import errno
 import json
+import shutil
 import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -242,7 +244,7 @@ def listing(capsys, *extra):
     return {e["name"]: e for e in json.loads(capsys.readouterr().out)}
 
 
-def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
+def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys, monkeypatch):
     good = one_time(tmp_path, "October rewards", {"start": "2026-10-22", "end": "2026-10-28"})
     bad = one_time(tmp_path, "November rewards", {"start": "2026-11-10", "end": "2026-11-12"})
     capsys.readouterr()
@@ -283,6 +285,7 @@ def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
     )
     copied, manifest = sorted(target.iterdir())
     assert copied.name == "reward-assignment_2026-10-22_2026-10-28.csv"
+    before_october = copied.read_bytes()
     assert manifest.name == copied.name + ".manifest.json"
     assert json.loads(manifest.read_text())["report_name"] == "October rewards"
 
@@ -303,6 +306,23 @@ def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys):
     assert "already exists and holds another file" in capsys.readouterr().err
     assert copied.read_bytes() == before
     assert main([*download, "October rewards"]) == 0, "the same file again is fine"
+
+    # The disk fills half way through a download: nothing under the report's name, no
+    # temporary left, and the next download delivers the whole file.
+    real_copy = shutil.copy2
+
+    def half_then_disk_full(source, target, **kwargs):
+        Path(target).write_bytes(Path(source).read_bytes()[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    fresh = tmp_path / "fresh"
+    monkeypatch.setattr(shutil, "copy2", half_then_disk_full)
+    assert main([*download[:-1], str(fresh), "October rewards"]) == 1
+    assert "'October rewards' was not downloaded to" in capsys.readouterr().err
+    assert list(fresh.iterdir()) == []
+    monkeypatch.setattr(shutil, "copy2", real_copy)
+    assert main([*download[:-1], str(fresh), "October rewards"]) == 0
+    assert (fresh / copied.name).read_bytes() == before_october
     assert (
         main(
             [

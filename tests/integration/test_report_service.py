@@ -9,8 +9,10 @@ import contextlib
 import io
 import json
 import os
+import socket
 import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -146,6 +148,10 @@ def test_invalid_specs_and_bad_input_are_refused_and_nothing_is_written(service)
         ({"content": b" " * 70_000}, 413),
         ({"json": [1, 2]}, 422),
         ({"json": spec("user_errors"), "params": {"now": "yesterday"}}, 422),
+        # a clock whose preset window would overflow the calendar
+        ({"json": spec("user_errors"), "params": {"now": "9999-12-31T23:59:59-12:00"}}, 422),
+        # a lone surrogate (not UTF-8 encodable) in the name
+        ({"content": json.dumps(spec("user_errors", name="a\ud800b")).encode()}, 422),
     ]
     for kwargs, status in cases:
         assert writer.post("/api/reports", **kwargs).status_code == status, kwargs
@@ -156,6 +162,25 @@ def test_invalid_specs_and_bad_input_are_refused_and_nothing_is_written(service)
         assert writer.get(path).status_code == 404, path
     assert writer.get("/api/reports/no-such-id/file").status_code == 404
     assert writer.post("/api/reports/no-such-id/stop").status_code == 404
+
+
+def test_an_oversized_form_is_refused_before_it_ends(service):
+    """The sign-in and sign-out forms take no login: a body past the limit (64 KiB) is
+    answered 413 as soon as the limit is crossed, without waiting for (and holding) the
+    rest. Twice the limit is sent, chunked, and the body is never finished."""
+    address = urlsplit(service.url)
+    chunk = b"x" * 16_384
+    for path in ("/signin", "/signout"):
+        with socket.create_connection((address.hostname, address.port), timeout=20) as conn:
+            conn.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n".encode()
+            )
+            for _ in range(8):
+                conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            answer = conn.recv(64)  # times out if the server waits for the end
+        assert answer.startswith(b"HTTP/1.1 413"), (path, answer)
 
 
 def test_a_name_with_path_separators_stays_in_the_downloads_folder(service):

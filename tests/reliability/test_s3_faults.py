@@ -178,6 +178,90 @@ def test_an_upload_left_open_by_a_killed_writer_is_aborted_by_the_next_write(
     record_fault("multipart upload left open by a killed writer, aborted later", survived=True)
 
 
+def refused(request, **kwargs):
+    """The server's answer to a request the credentials may not make (not retried)."""
+    body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+    return botocore.awsrequest.AWSResponse(request.url, 403, {}, _Raw(body))
+
+
+def test_a_failed_copy_leaves_no_temporary_even_when_uploads_cannot_be_listed(
+    outage, tmp_path, record_fault
+):
+    """The upload completed, the copy to the final name was refused, and so was listing the
+    open uploads (a role without s3:ListBucketMultipartUploads): the whole temporary object
+    must still go, since readers of the prefix would list it."""
+    storage = open_storage(f"s3://{outage.bucket}/refused", outage.url)
+    report = tmp_path / "r.csv"
+    report.write_bytes(b"a,b\n1,2\n")
+    storage.client.meta.events.register("before-send.s3.CopyObject", refused)
+    storage.client.meta.events.register("before-send.s3.ListMultipartUploads", refused)
+    with pytest.raises(StorageError, match=f"cannot write s3://{outage.bucket}/refused/d/r.csv"):
+        storage.put_file(report, "d/r.csv")
+    assert [k for k in keys(outage.url, outage.bucket) if k.startswith("refused/")] == []
+    record_fault("S3 copy refused after a complete upload: no temporary left", survived=True)
+
+
+def test_a_temporary_left_by_a_killed_writer_is_deleted_by_the_next_write_there(
+    outage, monkeypatch, record_fault
+):
+    """A writer killed between its upload and its copy leaves a whole `.tmp-` object that
+    no process remembers. The next write into that folder deletes it once it is old enough
+    (a fresh one may be a live writer's, about to be copied)."""
+    client = boto3.client("s3", endpoint_url=outage.url)
+    dead = "swept/daily/.tmp-0123-a.csv.partial"
+    elsewhere = "swept/other/.tmp-4567-b.csv.partial"
+    for key in (dead, elsewhere):
+        client.put_object(Bucket=outage.bucket, Key=key, Body=b"half a report")
+
+    open_storage(f"s3://{outage.bucket}/swept", outage.url).put_bytes(b"x", "daily/b.csv")
+    assert dead in keys(outage.url, outage.bucket), "a fresh temporary is left to its writer"
+
+    monkeypatch.setattr(S3Storage, "STALE_TEMPORARY_S", 0)  # moto dates objects now
+    open_storage(f"s3://{outage.bucket}/swept", outage.url).put_bytes(b"y", "daily/c.csv")
+    assert [k for k in keys(outage.url, outage.bucket) if k.startswith("swept/")] == [
+        "swept/daily/b.csv",
+        "swept/daily/c.csv",
+        elsewhere,  # only the folder written to is swept
+    ]
+    record_fault("whole temporary object left by a killed writer, deleted later", survived=True)
+
+
+def test_a_refused_manifest_takes_the_report_back_and_the_old_manifest_too(
+    outage, tmp_path, record_fault
+):
+    """A re-run replaces the file, then its manifest is refused: the run fails and leaves
+    neither the new file nor the manifest of the run before, which described a file that
+    is gone. Nothing under the folder looks delivered."""
+    marts = tmp_path / "marts"
+    synthetic_wallet_mart(marts, {"2026-10-01": 1_000})
+    destination = open_storage(f"s3://{outage.bucket}/taken", outage.url)
+
+    def deliver():
+        return export_report(
+            wallet_request(),
+            marts=LocalStorage(marts),
+            destination=destination,
+            folder="daily",
+            timezone="UTC",
+            now=NOW,
+            generated_by="t",
+        )
+
+    first = deliver()
+    assert first.rows == 1_000
+    name = "taken/daily/wallet-transactions_2026-10-01_2026-10-01.csv"
+    assert keys(outage.url, outage.bucket) == [name, name + ".manifest.json"]
+
+    def refuse_manifest(request, **kwargs):
+        return refused(request) if request.url.endswith(".manifest.json") else None
+
+    destination.client.meta.events.register("before-send.s3.CopyObject", refuse_manifest)
+    with pytest.raises(StorageError, match="manifest.json"):
+        deliver()
+    assert [k for k in keys(outage.url, outage.bucket) if k.startswith("taken/")] == []
+    record_fault("S3 refused a re-run's manifest: file and old manifest taken back", survived=True)
+
+
 def test_throttling_and_reset_connections_are_retried(outage, record_fault):
     storage = open_storage(f"s3://{outage.bucket}/x", outage.url)
     seen = {"n": 0}

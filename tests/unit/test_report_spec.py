@@ -373,6 +373,24 @@ def test_malformed_date_ranges(date_range, expected):
     refused_with(spec_data(date_range=date_range), expected)
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "field", "day"),
+    [
+        ("9999-12-31", "9999-12-31", "start", "9999-12-31"),  # its end would overflow
+        ("1999-12-31", "2000-01-01", "start", "1999-12-31"),
+        ("2099-12-31", "2100-01-01", "end", "2100-01-01"),
+    ],
+)
+def test_days_outside_the_data_range_are_refused(start, end, field, day):
+    # No raw timestamp can fall outside 2000-01-01..2099-12-31 (the contract's range)
+    refused_with(
+        spec_data("wallet_summary", date_range={"start": start, "end": end}),
+        f"date_range.{field}: must be between 2000-01-01 and 2099-12-31 (got {day})",
+    )
+    edges = {"start": "2000-01-01", "end": "2099-12-31"}
+    assert load_spec(spec_data("wallet_summary", date_range=edges)).date_range.end.year == 2099
+
+
 def test_unknown_preset_lists_the_presets():
     found = problems(spec_data(date_range={"preset": "custom"}))
     assert "yesterday, today, past_7_days, past_week" in found[0]
@@ -453,6 +471,10 @@ def test_valid_bucket_names(bucket):
         ("reports\\x", "delivery.prefix: must not contain"),
         ("a//b", "delivery.prefix: must not contain"),
         ("rep\norts", "delivery.prefix: must not contain control characters"),
+        # Azure would store these under another name than the one shown
+        ("a/./b", "delivery.prefix: must not have a folder name that is '.' or ends with"),
+        ("./", "delivery.prefix: must not have a folder name that is '.'"),
+        ("v1./x", "delivery.prefix: must not have a folder name that is '.' or ends with"),
     ],
 )
 def test_unsafe_prefixes_are_refused(prefix, expected):
@@ -580,6 +602,11 @@ def test_name_is_stripped_and_at_most_200_characters():
 )
 def test_control_characters_in_the_name_are_refused(name):
     refused_with(spec_data(name=name), "name: must not contain control characters")
+
+
+def test_a_lone_surrogate_in_the_name_is_refused():
+    # JSON's "\ud800" decodes to one; no file name or database can store it
+    refused_with(spec_data(name="bad\ud800name"), "name: must be valid Unicode")
 
 
 def test_a_hostile_name_is_refused_for_length_and_control_characters_at_once():
