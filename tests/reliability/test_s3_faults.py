@@ -58,6 +58,19 @@ def wallet_request(day: str = "2026-10-01") -> ReportRequest:
     )
 
 
+def deliver_wallet_report(marts: Path, destination: S3Storage):
+    """wallet_request()'s report from the marts in `marts`, into `destination`'s daily/."""
+    return export_report(
+        wallet_request(),
+        marts=LocalStorage(marts),
+        destination=destination,
+        folder="daily",
+        timezone="UTC",
+        now=NOW,
+        generated_by="t",
+    )
+
+
 def test_server_stops_mid_report_upload_then_a_retry_delivers(
     outage, tmp_path, monkeypatch, record_fault
 ):
@@ -75,15 +88,7 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
     destination.client.meta.events.register("before-send.s3.UploadPart", stop_server_at_third_part)
     started = time.monotonic()
     with pytest.raises(StorageError) as failure:
-        export_report(
-            wallet_request(),
-            marts=LocalStorage(marts),
-            destination=destination,
-            folder="daily",
-            timezone="UTC",
-            now=NOW,
-            generated_by="t",
-        )
+        deliver_wallet_report(marts, destination)
     assert time.monotonic() - started < 120, "retries are bounded"
     assert f"cannot write s3://{outage.bucket}/reports/daily/" in str(failure.value)
     assert FAKE_SECRET not in str(failure.value)
@@ -95,15 +100,7 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
     destination.client.meta.events.unregister(
         "before-send.s3.UploadPart", stop_server_at_third_part
     )
-    delivered = export_report(
-        wallet_request(),
-        marts=LocalStorage(marts),
-        destination=destination,
-        folder="daily",
-        timezone="UTC",
-        now=NOW,
-        generated_by="t",
-    )
+    delivered = deliver_wallet_report(marts, destination)
     body = (
         boto3.client("s3", endpoint_url=outage.url)
         .get_object(
@@ -236,18 +233,7 @@ def test_a_refused_manifest_takes_the_report_back_and_the_old_manifest_too(
     synthetic_wallet_mart(marts, {"2026-10-01": 1_000})
     destination = open_storage(f"s3://{outage.bucket}/taken", outage.url)
 
-    def deliver():
-        return export_report(
-            wallet_request(),
-            marts=LocalStorage(marts),
-            destination=destination,
-            folder="daily",
-            timezone="UTC",
-            now=NOW,
-            generated_by="t",
-        )
-
-    first = deliver()
+    first = deliver_wallet_report(marts, destination)
     assert first.rows == 1_000
     name = "taken/daily/wallet-transactions_2026-10-01_2026-10-01.csv"
     assert keys(outage.url, outage.bucket) == [name, name + ".manifest.json"]
@@ -257,7 +243,7 @@ def test_a_refused_manifest_takes_the_report_back_and_the_old_manifest_too(
 
     destination.client.meta.events.register("before-send.s3.CopyObject", refuse_manifest)
     with pytest.raises(StorageError, match="manifest.json"):
-        deliver()
+        deliver_wallet_report(marts, destination)
     assert [k for k in keys(outage.url, outage.bucket) if k.startswith("taken/")] == []
     record_fault("S3 refused a re-run's manifest: file and old manifest taken back", survived=True)
 
