@@ -14,7 +14,8 @@ red asset), not a failed run: recurring reports wait for their data (reports_sen
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dagster import (
     AssetKey,
@@ -38,9 +39,21 @@ def marts_policy(settings: Settings) -> FreshnessPolicy:
     Dagster evaluates it against the asset's latest materialization, whatever partition."""
     return FreshnessPolicy.cron(
         deadline_cron=f"0 {settings.marts_due_hour} * * *",
-        lower_bound_delta=timedelta(hours=settings.marts_due_hour),
+        lower_bound_delta=timedelta(hours=settings.marts_due_hour) + dst_margin(settings.tz),
         timezone=settings.account_timezone,
     )
+
+
+def dst_margin(tz: ZoneInfo) -> timedelta:
+    """Dagster starts the window `lower_bound_delta` of real time before the deadline, not
+    at a wall-clock hour. On the night the clocks go back (25 hours) the due hour less N
+    hours is an hour after local midnight, and marts published just after midnight would
+    count as missing. Where the zone shifts its clocks, the window is widened by the largest
+    shift of the year (an hour, mostly), so it always starts at or before local midnight; a
+    publish in the last hour before midnight (a re-run by hand) then counts too."""
+    year = datetime.now(tz).year
+    offsets = {datetime(year, month, 1, 12, tzinfo=tz).utcoffset() for month in range(1, 13)}
+    return max(offsets) - min(offsets)
 
 
 def state_changes(

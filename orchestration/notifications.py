@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -45,6 +46,14 @@ log = logging.getLogger("promo.notifications")
 # most ~30 s, inside the 60 s a sensor evaluation may take.
 ATTEMPTS = 4
 TIMEOUT_S = 5
+# One evaluation may have several alerts (every mart stale at once, up to five failed runs
+# per tick). Full retries for each would overrun the 60 s; the tick would then fail without
+# saving its cursor, and post the alerts it had delivered again at the next one. So once
+# the webhook failed every attempt, the alerts of the next DOWN_FOR_S get one short try
+# each (a live webhook takes them; a dead one costs 2 s each), until one gets through.
+DOWN_FOR_S = 60
+DOWN_TIMEOUT_S = 2
+_down_until = 0.0  # time.monotonic() until which the webhook counts as down
 REPORT_JOBS_KIND = {"one_time_report", "recurring_report"}
 
 
@@ -60,7 +69,13 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError))
 
 
-def post_json(url: str, payload: dict[str, Any], attempts: int = ATTEMPTS, wait_max=4.0) -> int:
+def post_json(
+    url: str,
+    payload: dict[str, Any],
+    attempts: int = ATTEMPTS,
+    wait_max=4.0,
+    timeout: float = TIMEOUT_S,
+) -> int:
     """POST `payload`; returns how many attempts it took. Raises WebhookError (naming the
     host only: the path may be a token) when every attempt failed."""
     body = json.dumps(payload, default=str).encode()
@@ -76,7 +91,7 @@ def post_json(url: str, payload: dict[str, Any], attempts: int = ATTEMPTS, wait_
                 request = urllib.request.Request(
                     url, data=body, headers={"Content-Type": "application/json"}, method="POST"
                 )
-                with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                     response.read()
         return retrying.statistics.get("attempt_number", 1)
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
@@ -94,13 +109,22 @@ def send(alerts: AlertSettings, payload: dict[str, Any], logger=None) -> bool:
     if not alerts.webhook_url:
         logger.warning(f"alert (no PROMO_NOTIFY_WEBHOOK_URL set): {json.dumps(payload)}")
         return False
+    global _down_until
+    down = time.monotonic() < _down_until
     try:
-        post_json(alerts.webhook_url, payload)
+        post_json(
+            alerts.webhook_url,
+            payload,
+            attempts=1 if down else ATTEMPTS,
+            timeout=DOWN_TIMEOUT_S if down else TIMEOUT_S,
+        )
     except WebhookError as exc:
+        _down_until = time.monotonic() + DOWN_FOR_S
         logger.error(f"{exc}; alert was: {json.dumps(payload)}")
         if logger is not log:  # the sensor's log is in the UI; promo.log keeps it too
             log.error("%s; alert was: %s", exc, json.dumps(payload))
         return False
+    _down_until = 0.0
     return True
 
 
@@ -208,6 +232,7 @@ def build_channel_sensors(alerts: AlertSettings) -> list:
                 text_fn=_message,
                 name="slack_on_run_failure",
                 webserver_base_url=alerts.ui_url,
+                monitor_all_code_locations=True,  # as run_failure_alert_sensor: CLI runs too
                 default_status=DefaultSensorStatus.RUNNING,
             )
         )
@@ -225,6 +250,7 @@ def build_channel_sensors(alerts: AlertSettings) -> list:
                 smtp_user=alerts.smtp_user,
                 name="email_on_run_failure",
                 webserver_base_url=alerts.ui_url,
+                monitor_all_code_locations=True,  # as run_failure_alert_sensor: CLI runs too
                 default_status=DefaultSensorStatus.RUNNING,
             )
         )

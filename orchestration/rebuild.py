@@ -12,12 +12,12 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
-from dagster import execute_job, reconstructable
+from dagster import RunsFilter, execute_job, reconstructable
 
 from orchestration import location
 from orchestration.instance import open_instance
 from orchestration.partitions import daily_partitions
-from orchestration.recovery import process_tags, recover
+from orchestration.recovery import UNFINISHED, process_tags, recover
 from orchestration.runner import QUIET, why_not
 from orchestration.settings import Settings
 from promo import contract, names
@@ -59,15 +59,34 @@ def remove_warehouse(settings: Settings) -> str:
     return str(settings.warehouse_path)
 
 
+def runs_in_the_way(instance) -> list[str]:
+    """Unfinished runs (after recovery) that may use the warehouse: any but a report's,
+    which reads the published marts only."""
+    runs = instance.get_runs(RunsFilter(statuses=UNFINISHED))
+    return [
+        f"{run.run_id} ({run.job_name}, {run.status.value})"
+        for run in runs
+        if names.KIND_TAG not in run.tags
+    ]
+
+
 def rebuild(settings: Settings, notify=print) -> tuple[bool, list[str]]:
-    days = lake_days(settings)
-    if days is None:
-        return False, [f"error: the lake at {settings.lake_uri} holds no accepted records"]
-    first, last = days
     local = settings.dagster_pg_url is None
     with open_instance(settings) as instance:
         for line in recover(instance, local):
             notify(line)
+        busy = runs_in_the_way(instance)
+        if busy:
+            return False, [
+                f"error: rebuild deletes the warehouse, and {len(busy)} unfinished run(s) may "
+                f"be using it: {', '.join(busy)}. Wait for them or terminate them (the UI's "
+                "Runs page; `promo-reports recover --run ID` for one whose process is gone), "
+                "then run rebuild again."
+            ]
+        days = lake_days(settings)
+        if days is None:
+            return False, [f"error: the lake at {settings.lake_uri} holds no accepted records"]
+        first, last = days
         notify(f"removed the warehouse {remove_warehouse(settings)}")
         notify(f"rebuilding {first}..{last} from {settings.lake_uri}")
         tags = {names.RANGE_START_TAG: first.isoformat(), names.RANGE_END_TAG: last.isoformat()}

@@ -126,6 +126,11 @@ def build_report_sensor(report: RecurringReport, asset, job, hour: int):
         since = datetime.fromisoformat(cursor.get("since", now.isoformat()))
         if not context.cursor:
             context.update_cursor(json.dumps({"since": since.isoformat()}))
+        if context.last_sensor_start_time is not None:
+            # Switched on again (Stop then Start, or deleted and created again): the cursor
+            # survives that, but what became due while it was off is not delivered either.
+            started = datetime.fromtimestamp(context.last_sensor_start_time, now.tzinfo)
+            since = max(since, started)
         periods = recent_periods(partitions, now, hour, lookback)
         published = set(context.instance.get_materialized_partitions(mart_key))
         ready, waiting = plan(periods, published, now, since)

@@ -2,10 +2,11 @@
 
 The cursor maps every `<stream>/date=YYYY-MM-DD` folder (and every dimension) to a
 fingerprint of its file names and versions (mtime+size locally, ETag on S3). A folder
-whose fingerprint changed asks for the local days it overlaps; a day whose partition does
-not exist yet (today) keeps its folder out of the cursor, so it is asked for once the day
-has ended. With no cursor yet, the sensor starts from what the lake's manifests say was
-ingested, so a new instance does not re-run the days the lake already holds.
+whose fingerprint changed asks for the local days it overlaps that have ended; a day whose
+partition does not exist yet (today) keeps its folder out of the cursor, so it is asked
+for once the day has ended (the days asked for meanwhile are kept as `<folder>@<day>`).
+With no cursor yet, the sensor starts from what the lake's manifests say was ingested, so
+a new instance does not re-run the days the lake already holds.
 """
 
 import hashlib
@@ -84,11 +85,18 @@ def plan_requests(
         except ValueError:
             continue  # a folder name outside the contract: ignored (listed in run metadata)
         local_days = [d.isoformat() for d in local_days_for_utc_folder(folder, tz)]
-        if any(d not in existing_days for d in local_days):
-            continue  # its day has not ended yet: keep it out of the cursor, ask later
+        # Each local day the folder overlaps is asked for once it has ended, as soon as the
+        # folder changed: a file for a day that has ended is not held back while the
+        # folder's other day is still open (outside UTC a folder spans two local days).
+        # `<folder>@<day>` remembers the days asked for with this fingerprint meanwhile.
         for d in local_days:
-            days[d].append(key)
-        cursor[key] = fp
+            if d in existing_days and previous.get(f"{key}@{d}") != fp:
+                days[d].append(key)
+                cursor[f"{key}@{d}"] = fp
+        if all(d in existing_days for d in local_days):
+            cursor[key] = fp  # every day asked for: the folder is done until it changes
+            for d in local_days:
+                cursor.pop(f"{key}@{d}", None)
     return dict(days), dims_changed, cursor
 
 

@@ -203,6 +203,15 @@ def test_a_recurring_report_runs_when_its_marts_are_published(tmp_path):
             instance=instance, cursor=since, repository_def=defs.get_repository_def()
         )
         result = sensor.evaluate_tick(context)
+        # Stopped, then started again now: the cursor is kept, but the days that became
+        # due while it was off are not delivered.
+        restarted = build_sensor_context(
+            instance=instance,
+            cursor=since,
+            repository_def=defs.get_repository_def(),
+            last_sensor_start_time=time.time(),
+        )
+        assert not sensor.evaluate_tick(restarted).run_requests
     assert sorted(r.partition_key for r in result.run_requests) == [days[0], days[2]]
     assert {r.run_key for r in result.run_requests} == {days[0], days[2]}
     job = defs.resolve_job_def(report.job_name)

@@ -51,3 +51,26 @@ def test_rebuild_of_an_empty_lake_says_so(promo_env, capsys):
     promo_env()
     assert main(["rebuild"]) == 1
     assert "holds no accepted records" in capsys.readouterr().out
+
+
+def test_rebuild_refuses_while_a_run_may_use_the_warehouse(promo_env, capsys):
+    """A daily run the sensor started is still going (its process is this test's, alive):
+    rebuild would delete the warehouse under it, so it refuses and names the run."""
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    from orchestration.instance import ensure_dagster_home
+    from orchestration.recovery import process_tags
+    from tests.integration.test_recovery import placeholder
+
+    settings = promo_env()
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.warehouse_path.write_bytes(b"in use")
+    ensure_dagster_home(settings)
+    with DagsterInstance.get() as instance:
+        run = instance.create_run_for_job(
+            job_def=placeholder, status=DagsterRunStatus.STARTED, tags=process_tags()
+        )
+    assert main(["rebuild"]) == 1
+    out = capsys.readouterr().out
+    assert f"1 unfinished run(s) may be using it: {run.run_id} (placeholder, STARTED)" in out
+    assert settings.warehouse_path.read_bytes() == b"in use"

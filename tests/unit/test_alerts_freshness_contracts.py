@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from orchestration import notifications
 from orchestration.freshness import state_changes
 from orchestration.notifications import WebhookError, post_json, send
 from orchestration.report_sensors import Period, plan
@@ -60,16 +61,27 @@ def test_a_refusal_is_not_retried_and_the_token_is_not_shown(hook):
     assert "T0KEN" not in str(raised.value) and "127.0.0.1" in str(raised.value)
 
 
-def test_an_unreachable_webhook_is_logged_after_every_attempt(caplog):
+def test_an_unreachable_webhook_is_logged_after_every_attempt(caplog, monkeypatch, hook):
+    monkeypatch.setattr(notifications, "_down_until", 0.0)
     server = HTTPServer(("127.0.0.1", 0), Flaky)
     port = server.server_port
     server.server_close()  # nothing listens there any more
     alerts = AlertSettings(webhook_url=f"http://127.0.0.1:{port}/hooks/T0KEN")
     with caplog.at_level("ERROR", logger="promo.notifications"):
         assert send(alerts, {"event": "run_failed", "job": "promo_daily"}) is False
-    (record,) = [r for r in caplog.records if r.name == "promo.notifications"]
-    assert "after 4 attempt(s)" in record.getMessage() and "promo_daily" in record.getMessage()
-    assert "T0KEN" not in record.getMessage()
+        # The next alerts of this evaluation get one try each, not four: several alerts
+        # in one tick stay within the 60 s a sensor evaluation may take.
+        started = time.monotonic()
+        assert send(alerts, {"event": "run_failed", "job": "stats"}) is False
+        assert time.monotonic() - started < 1
+    first, second = [r.getMessage() for r in caplog.records if r.name == "promo.notifications"]
+    assert "after 4 attempt(s)" in first and "promo_daily" in first
+    assert "after 1 attempt(s)" in second and "stats" in second
+    assert "T0KEN" not in first + second
+    # A webhook that answers again gets the next alert, and the full retries come back.
+    Flaky.failures, Flaky.status = 0, 204
+    assert send(AlertSettings(webhook_url=hook), {"event": "run_failed"}) is True
+    assert notifications._down_until == 0.0
 
 
 def test_alert_settings_are_read_and_secrets_never_shown():
@@ -168,6 +180,29 @@ def test_a_weekly_period_waits_for_all_its_days():
 
 
 # ------------------------------------------------------------------ freshness
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu"])
+def test_the_freshness_window_starts_by_local_midnight_every_day_of_the_year(zone):
+    """Dagster's cron policy starts its window lower_bound_delta of real time before the
+    deadline: on the 25-hour night of a DST change, publishing just after midnight must
+    still count (and the window must never reach back more than the shift)."""
+    from zoneinfo import ZoneInfo
+
+    from orchestration.freshness import marts_policy
+
+    settings = Settings.from_env({"PROMO_ACCOUNT_TIMEZONE": zone, "PROMO_MARTS_DUE_HOUR": "5"})
+    delta = marts_policy(settings).lower_bound_delta
+    tz = ZoneInfo(zone)
+    shifts = zone != "UTC" and zone != "Asia/Kathmandu"
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        midnight = datetime.combine(day, datetime.min.time(), tz)
+        deadline = midnight.replace(hour=5)
+        start = deadline.timestamp() - delta.total_seconds()
+        assert start <= midnight.timestamp(), day  # 00:05's publish counts
+        assert start >= midnight.timestamp() - (7200 if shifts else 0), day
+        day += timedelta(days=1)
+
+
 def test_freshness_alerts_on_entering_fail_and_on_recovery_only():
     assert state_changes({}, {"marts/a": "PASS", "marts/b": "FAIL", "marts/c": "UNKNOWN"}) == [
         ("marts/b", None, "FAIL")

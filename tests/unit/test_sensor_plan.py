@@ -47,10 +47,26 @@ def test_nothing_new_asks_for_nothing_and_a_late_file_asks_again():
     assert list(plan_requests(cursor, late, ZoneInfo("UTC"), DAYS)[0]) == ["2026-11-20"]
 
 
-def test_a_folder_of_a_day_not_ended_waits_outside_the_cursor():
+def test_a_folder_asks_for_its_ended_day_now_and_its_open_day_once_it_ends():
+    """Kolkata (+05:30): folder 11-21 holds the end of local 11-21 and the start of
+    11-22. A file landing in it after 11-21 ended (the last hours' delivery, late) runs
+    11-21 at once, not a day later; 11-22 is asked for once it has ended; nothing twice."""
+    key = "reward_events/2026-11-21"
     current = landing_fingerprints(objs("events/reward_events/date=2026-11-21/a.jsonl"))
-    days, _, cursor = plan_requests({}, current, KOLKATA, DAYS)  # needs 2026-11-22 too
-    assert days == {} and "reward_events/2026-11-21" not in cursor
+    days, _, cursor = plan_requests({}, current, KOLKATA, DAYS)  # 11-22 has not ended
+    assert days == {"2026-11-21": [key]} and key not in cursor
+    assert plan_requests(cursor, current, KOLKATA, DAYS)[0] == {}, "asked for once"
+    late = landing_fingerprints(
+        objs(
+            "events/reward_events/date=2026-11-21/a.jsonl",
+            "events/reward_events/date=2026-11-21/late.jsonl",
+        )
+    )
+    days, _, cursor = plan_requests(cursor, late, KOLKATA, DAYS)
+    assert days == {"2026-11-21": [key]}, "a late file for the ended day runs it again now"
+    days, _, cursor = plan_requests(cursor, late, KOLKATA, DAYS | {"2026-11-22"})
+    assert days == {"2026-11-22": [key]}, "the open day once it ended, the other not again"
+    assert cursor == {key: late[key]}
 
 
 def test_a_changed_dimension_snapshot_reloads_dimensions():
