@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -130,7 +130,8 @@ def pct_change(current: Number, previous: Number | None) -> float | None:
     if previous is None or previous == 0:
         return None
     change = (Decimal(current) - Decimal(previous)) * 100 / abs(Decimal(previous))
-    return float(round(change, 2))
+    # Half away from zero, as people (and spreadsheets) round: 0.125 % is 0.13, not 0.12.
+    return float(change.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -295,12 +296,13 @@ def series_range(
     activity: list[date], campaign: Campaign, coverage: tuple[date, date] | None
 ) -> tuple[date, date] | None:
     """The days a campaign's series cover: its life (from the dimension) within the
-    published days, widened to every day with activity; without a known life, its first
-    to last day with activity."""
+    published days, widened to every day with activity; a campaign with no end (still
+    running) lives to the last published day; without a known start, its first to last
+    day with activity."""
     lo = hi = None
-    if coverage and campaign.first_local_day and campaign.last_local_day:
+    if coverage and campaign.first_local_day:
         lo = max(coverage[0], campaign.first_local_day)
-        hi = min(coverage[1], campaign.last_local_day)
+        hi = min(coverage[1], campaign.last_local_day or coverage[1])
         if lo > hi:
             lo = hi = None
     if activity:

@@ -13,7 +13,7 @@ import json
 import random
 import re
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -512,7 +512,7 @@ def test_cli_series_match_plain_sql_over_the_raw_files(berlin_pipeline, capsys):
     assert [(p["period_start"], p["value"]) for p in actual] == weekly
     assert len(weekly) == 2 and all(v > 0 for _, v in weekly)
     change = (weekly[1][1] - weekly[0][1]) * 100 / weekly[0][1]
-    assert actual[1]["pct_change"] == round(change, 2)
+    assert actual[1]["pct_change"] == change.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 # ----------------------------------------------------------------------------- browser

@@ -367,6 +367,12 @@ def test_null_kpis_of_a_day_count_as_nothing():
     ]
 
 
+def test_a_half_percent_rounds_away_from_zero():
+    # 8 -> 8.01 is +0.125 %, 8 -> 7.99 is -0.125 %: 0.13 and -0.13, not 0.12 (half to even)
+    assert pct_change(Decimal("8.01"), Decimal(8)) == 0.13
+    assert pct_change(Decimal("7.99"), Decimal(8)) == -0.13
+
+
 def test_series_range_is_the_life_within_published_days_widened_to_activity():
     life = Campaign("c", first_local_day=d("2026-03-05"), last_local_day=d("2026-05-01"))
     coverage = (d("2026-03-01"), d("2026-03-31"))
@@ -379,6 +385,14 @@ def test_series_range_is_the_life_within_published_days_widened_to_activity():
     )
     future = Campaign("c", first_local_day=d("2026-06-01"), last_local_day=d("2026-06-30"))
     assert series_range([], future, coverage) is None
+    # Still running (no end): to the last published day, so a quiet April shows as 0s.
+    running = Campaign("c", first_local_day=d("2026-03-01"))
+    april = (d("2026-03-01"), d("2026-04-30"))
+    assert series_range([d("2026-03-02"), d("2026-03-10")], running, april) == (
+        d("2026-03-01"),
+        d("2026-04-30"),
+    )
+    assert series_range([], running, april) == (d("2026-03-01"), d("2026-04-30"))
 
 
 def test_campaigns_come_from_the_mart_and_the_dimension():
