@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import filecmp
 import logging
-import os
 import re
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -325,11 +323,16 @@ class ReportService:
                 f"{target} already exists and holds another file: download to another folder",
             )
         manifest = source.with_name(source.name + ".manifest.json")
+        # Through a temporary name and a rename, as every write to a folder: a full disk
+        # leaves no truncated file under the report's name (which the next download
+        # would refuse as "another file").
+        from resources.storage import LocalStorage
+
+        folder = LocalStorage(target.parent)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _copy_whole(source, target)
+            folder.put_file(source, target.name)
             if manifest.exists():
-                _copy_whole(manifest, target.with_name(manifest.name))
+                folder.put_file(manifest, manifest.name)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise ReportError(FAILED, f"{name!r} was not downloaded to {to}: {reason}") from exc
@@ -392,18 +395,3 @@ class ReportService:
             extra={"event": "deleted", "user": user, "report": report.spec.name},
         )
         return report
-
-
-def _copy_whole(source: Path, target: Path) -> None:
-    """Copy under a hidden temporary name beside `target`, then rename: a full disk or an
-    interrupted copy leaves no truncated file under the report's name (which the next
-    download would then refuse as "another file")."""
-    from promo.storage import temporary_name
-
-    partial = target.with_name(temporary_name(target.name))
-    try:
-        shutil.copy2(source, partial)
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise

@@ -128,13 +128,13 @@ def wallet_request(name: str, first: str, last: str, types=ALL_TYPES) -> ReportR
     )
 
 
-def export_synthetic(request, tmp_path: Path, folder: str, **options):
-    """export_report of a synthetic mart in tmp_path/marts to tmp_path/out, in UTC;
-    `options` as export_report takes them (e.g. rows_per_file)."""
+def export_synthetic(request, tmp_path: Path, folder: str, destination=None, **options):
+    """export_report of a synthetic mart in tmp_path/marts to `destination` (default
+    tmp_path/out), in UTC; `options` as export_report takes them (e.g. rows_per_file)."""
     return export_report(
         request,
         marts=LocalStorage(tmp_path / "marts"),
-        destination=LocalStorage(tmp_path / "out"),
+        destination=destination or LocalStorage(tmp_path / "out"),
         folder=folder,
         timezone="UTC",
         now=NOW,
@@ -226,22 +226,14 @@ def test_s3_delivery_and_a_failure_mid_upload(tmp_path, s3_bucket, s3_endpoint, 
             raise ConnectionResetError("connection reset by peer (injected)")
 
     destination.client.meta.events.register("before-call.s3.UploadPart", fail_third_part)
-    kwargs = dict(
-        marts=LocalStorage(marts),
-        destination=destination,
-        folder="daily",
-        timezone="UTC",
-        now=NOW,
-        generated_by="t",
-    )
     with pytest.raises(StorageError, match="cannot write"):
-        export_report(request, **kwargs)
+        export_synthetic(request, tmp_path, "daily", destination=destination)
     client = boto3.client("s3", endpoint_url=s3_endpoint)
     listed = client.list_objects_v2(Bucket=s3_bucket).get("Contents", [])
     assert [o["Key"] for o in listed] == [], "nothing visible at the final key"
 
     destination.client.meta.events.unregister("before-call.s3.UploadPart", fail_third_part)
-    delivered = export_report(request, **kwargs)
+    delivered = export_synthetic(request, tmp_path, "daily", destination=destination)
     key = "reports/daily/wallet-transactions_2026-10-01_2026-10-01.csv"
     assert delivered.uri == f"s3://{s3_bucket}/{key}"
     body = client.get_object(Bucket=s3_bucket, Key=key)["Body"].read()

@@ -309,18 +309,18 @@ def test_cli_lifecycle_of_one_time_reports(cli, tmp_path, capsys, monkeypatch):
 
     # The disk fills half way through a download: nothing under the report's name, no
     # temporary left, and the next download delivers the whole file.
-    real_copy = shutil.copy2
+    real_copy = shutil.copyfile
 
-    def half_then_disk_full(source, target, **kwargs):
+    def half_then_disk_full(source, target, *args, **kwargs):
         Path(target).write_bytes(Path(source).read_bytes()[:100])
         raise OSError(errno.ENOSPC, "No space left on device")
 
     fresh = tmp_path / "fresh"
-    monkeypatch.setattr(shutil, "copy2", half_then_disk_full)
+    monkeypatch.setattr(shutil, "copyfile", half_then_disk_full)
     assert main([*download[:-1], str(fresh), "October rewards"]) == 1
     assert "'October rewards' was not downloaded to" in capsys.readouterr().err
     assert list(fresh.iterdir()) == []
-    monkeypatch.setattr(shutil, "copy2", real_copy)
+    monkeypatch.setattr(shutil, "copyfile", real_copy)
     assert main([*download[:-1], str(fresh), "October rewards"]) == 0
     assert (fresh / copied.name).read_bytes() == before_october
     assert (

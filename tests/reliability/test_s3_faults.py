@@ -10,7 +10,7 @@ import os
 import re
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,16 +27,20 @@ from orchestration.cli import main
 from orchestration.registry import one_time_reports
 from promo.generator import generate
 from promo.marts import MARTS
-from promo.reports.engine import ReportRequest, export_report
+from promo.reports.engine import ReportRequest
 from promo.reports.windows import custom_window
 from resources.storage import LocalStorage, S3Storage, StorageError, open_storage
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, make_env
 from tests.helpers import INGESTION_KEYS, destinations_file, run_daily, run_dimensions
-from tests.integration.test_report_engine import ALL_SOURCES, ALL_TYPES, synthetic_wallet_mart
+from tests.integration.test_report_engine import (
+    ALL_SOURCES,
+    ALL_TYPES,
+    export_synthetic,
+    synthetic_wallet_mart,
+)
 from tests.reliability.conftest import Outage
 
 pytestmark = pytest.mark.reliability
-NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 PUBLISHED_KEYS = [published_key(m) for m in MARTS]
 DATA_FILE = re.compile(r"part-[0-9a-f]{16}\.parquet")  # a published mart's data file
 
@@ -58,19 +62,6 @@ def wallet_request(day: str = "2026-10-01") -> ReportRequest:
     )
 
 
-def deliver_wallet_report(marts: Path, destination: S3Storage):
-    """wallet_request()'s report from the marts in `marts`, into `destination`'s daily/."""
-    return export_report(
-        wallet_request(),
-        marts=LocalStorage(marts),
-        destination=destination,
-        folder="daily",
-        timezone="UTC",
-        now=NOW,
-        generated_by="t",
-    )
-
-
 def test_server_stops_mid_report_upload_then_a_retry_delivers(
     outage, tmp_path, monkeypatch, record_fault
 ):
@@ -88,7 +79,7 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
     destination.client.meta.events.register("before-send.s3.UploadPart", stop_server_at_third_part)
     started = time.monotonic()
     with pytest.raises(StorageError) as failure:
-        deliver_wallet_report(marts, destination)
+        export_synthetic(wallet_request(), tmp_path, "daily", destination=destination)
     assert time.monotonic() - started < 120, "retries are bounded"
     assert f"cannot write s3://{outage.bucket}/reports/daily/" in str(failure.value)
     assert FAKE_SECRET not in str(failure.value)
@@ -100,7 +91,7 @@ def test_server_stops_mid_report_upload_then_a_retry_delivers(
     destination.client.meta.events.unregister(
         "before-send.s3.UploadPart", stop_server_at_third_part
     )
-    delivered = deliver_wallet_report(marts, destination)
+    delivered = export_synthetic(wallet_request(), tmp_path, "daily", destination=destination)
     body = (
         boto3.client("s3", endpoint_url=outage.url)
         .get_object(
@@ -233,7 +224,7 @@ def test_a_refused_manifest_takes_the_report_back_and_the_old_manifest_too(
     synthetic_wallet_mart(marts, {"2026-10-01": 1_000})
     destination = open_storage(f"s3://{outage.bucket}/taken", outage.url)
 
-    first = deliver_wallet_report(marts, destination)
+    first = export_synthetic(wallet_request(), tmp_path, "daily", destination=destination)
     assert first.rows == 1_000
     name = "taken/daily/wallet-transactions_2026-10-01_2026-10-01.csv"
     assert keys(outage.url, outage.bucket) == [name, name + ".manifest.json"]
@@ -243,7 +234,7 @@ def test_a_refused_manifest_takes_the_report_back_and_the_old_manifest_too(
 
     destination.client.meta.events.register("before-send.s3.CopyObject", refuse_manifest)
     with pytest.raises(StorageError, match="manifest.json"):
-        deliver_wallet_report(marts, destination)
+        export_synthetic(wallet_request(), tmp_path, "daily", destination=destination)
     assert [k for k in keys(outage.url, outage.bucket) if k.startswith("taken/")] == []
     record_fault("S3 refused a re-run's manifest: file and old manifest taken back", survived=True)
 
